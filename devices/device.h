@@ -1,0 +1,66 @@
+// The device contract: describe yourself, compile a model (failing clearly on
+// anything you cannot run), and run it.
+//
+//   Device ──Compile(Model)──▶ Executable (immutable, shared by threads)
+//                                 └─NewSession()──▶ Session (one per thread:
+//                                                   its own buffers; Invoke)
+#ifndef TINYSERVE_DEVICES_DEVICE_H_
+#define TINYSERVE_DEVICES_DEVICE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "engine/model.h"
+
+namespace tinyserve {
+
+struct DeviceInfo {
+  std::string name;         // "ref", "host", ...: what users select
+  std::string kind;         // "cpu-reference", "cpu-simd", "xs3-emulator", "xcore-usb"
+  std::string description;  // one line for people
+  std::vector<std::string> capabilities;  // e.g. "bit-exact-tflm", "cycle-count", "per-op-timing"
+};
+
+struct InvokeOptions {
+  bool profile_ops = false;  // fill InvokeStats::op_nanoseconds
+};
+
+struct InvokeStats {
+  int64_t device_nanoseconds = 0;            // wall time of the invoke
+  absl::Span<const int64_t> op_nanoseconds;  // per operator, when profiled; valid until next Invoke
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Write inputs here before each Invoke (raw bytes in the model's input dtype).
+  virtual absl::Span<uint8_t> input(int i) = 0;
+  virtual absl::Span<const uint8_t> output(int i) const = 0;
+  virtual absl::StatusOr<InvokeStats> Invoke(const InvokeOptions& options) = 0;
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  virtual const Model& model() const = 0;
+  // Bytes of working memory one session needs (the activation arena).
+  virtual size_t arena_bytes() const = 0;
+  virtual absl::StatusOr<std::unique_ptr<Session>> NewSession() const = 0;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual DeviceInfo Describe() const = 0;
+  // Fails with UNIMPLEMENTED naming every op the device cannot run.
+  virtual absl::StatusOr<std::shared_ptr<const Executable>> Compile(
+      std::shared_ptr<const Model> model) const = 0;
+};
+
+}  // namespace tinyserve
+
+#endif  // TINYSERVE_DEVICES_DEVICE_H_

@@ -1,0 +1,17 @@
+#include "devices/device_registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "devices/ref/ref_device.h"
+
+namespace tinyserve {
+
+std::vector<std::string> KnownDeviceNames() { return {"ref"}; }
+
+absl::StatusOr<std::unique_ptr<Device>> CreateDevice(const std::string& name) {
+  if (name == "ref") return std::unique_ptr<Device>(new RefDevice());
+  return absl::NotFoundError(absl::StrCat("unknown device '", name, "' (known devices: ",
+                                          absl::StrJoin(KnownDeviceNames(), ", "), ")"));
+}
+
+}  // namespace tinyserve

@@ -1,0 +1,54 @@
+// A model bound to one kernel per operator, with its arena planned. Immutable
+// and shared: any number of Executors may run it at once on different threads.
+#ifndef TINYSERVE_ENGINE_COMPILED_MODEL_H_
+#define TINYSERVE_ENGINE_COMPILED_MODEL_H_
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/arena_planner.h"
+#include "engine/kernels/kernel.h"
+#include "engine/model.h"
+
+namespace tinyserve {
+
+// One operator's kernel: its eval function and the data it reads (the model's
+// prepared OpData, or data a device derived from it, such as packed weights).
+struct BoundKernel {
+  EvalFn eval = nullptr;
+  const OpData* data = nullptr;
+};
+
+// Chooses the kernel for one operator; devices supply their own.
+using KernelSelector =
+    std::function<absl::StatusOr<BoundKernel>(const Model& model, const Operator& op)>;
+
+class CompiledModel {
+ public:
+  // The reference kernel of every op.
+  static absl::StatusOr<std::shared_ptr<const CompiledModel>> CompileReference(
+      std::shared_ptr<const Model> model);
+  // `owned` keeps device-specific OpData alive for the kernels that point to it.
+  static absl::StatusOr<std::shared_ptr<const CompiledModel>> Compile(
+      std::shared_ptr<const Model> model, const KernelSelector& select,
+      std::vector<std::unique_ptr<const OpData>> owned = {});
+
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
+  const ArenaPlan& arena() const { return arena_; }
+  const std::vector<BoundKernel>& kernels() const { return kernels_; }
+
+ private:
+  CompiledModel() = default;
+
+  std::shared_ptr<const Model> model_;
+  std::vector<BoundKernel> kernels_;
+  std::vector<std::unique_ptr<const OpData>> owned_;
+  ArenaPlan arena_;
+};
+
+}  // namespace tinyserve
+
+#endif  // TINYSERVE_ENGINE_COMPILED_MODEL_H_

@@ -1,0 +1,38 @@
+#include "tests/support/test_paths.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace tinyserve::testing {
+
+std::optional<std::string> OracleDir() {
+  const char* env = std::getenv("TINYSERVE_ORACLE_DIR");
+  std::string dir = env != nullptr && *env != '\0' ? env : TINYSERVE_DEFAULT_ORACLE_DIR;
+  if (!std::filesystem::is_directory(dir)) return std::nullopt;
+  return dir;
+}
+
+std::string BundledModelPath(const std::string& name) {
+  return std::string(TINYSERVE_MODELS_DIR) + "/" + name + "/1/model.tflite";
+}
+
+std::vector<std::string> BundledModelNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(TINYSERVE_MODELS_DIR)) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<uint8_t> ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace tinyserve::testing

@@ -1,0 +1,26 @@
+// Where tests find the bundled models and the oracle.
+#ifndef TINYSERVE_TESTS_SUPPORT_TEST_PATHS_H_
+#define TINYSERVE_TESTS_SUPPORT_TEST_PATHS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyserve::testing {
+
+// $TINYSERVE_ORACLE_DIR, else the build's default (../shared/oracle beside the
+// repo); nullopt when that directory does not exist.
+std::optional<std::string> OracleDir();
+
+// models/<name>/1/model.tflite in the source tree.
+std::string BundledModelPath(const std::string& name);
+
+// Names of the bundled models (directories under models/).
+std::vector<std::string> BundledModelNames();
+
+std::vector<uint8_t> ReadBytes(const std::string& path);
+
+}  // namespace tinyserve::testing
+
+#endif  // TINYSERVE_TESTS_SUPPORT_TEST_PATHS_H_
