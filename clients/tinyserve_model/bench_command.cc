@@ -1,0 +1,99 @@
+// tinyserve-model bench: latency of repeated inferences on one thread.
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/tinyserve_model/commands.h"
+#include "engine/util/splitmix64.h"
+#include "nlohmann/json.hpp"
+
+namespace tinyserve::model_tool {
+namespace {
+
+struct Summary {
+  double min_us, median_us, p90_us, max_us, mean_us;
+};
+
+// Nearest-rank percentiles over a sorted copy.
+Summary Summarize(std::vector<int64_t> nanos) {
+  std::sort(nanos.begin(), nanos.end());
+  auto at = [&](double q) {
+    const size_t rank = static_cast<size_t>(q * static_cast<double>(nanos.size() - 1) + 0.5);
+    return static_cast<double>(nanos[rank]) / 1000.0;
+  };
+  double sum = 0;
+  for (int64_t v : nanos) sum += static_cast<double>(v);
+  return {at(0.0), at(0.5), at(0.9), at(1.0), sum / static_cast<double>(nanos.size()) / 1000.0};
+}
+
+}  // namespace
+
+int Bench(const BenchArgs& args) {
+  auto loaded = LoadForDevice(args.model, args.device);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  const Model& model = *loaded->model;
+  auto session_or = loaded->executable->NewSession();
+  if (!session_or.ok()) return Fail(std::string(session_or.status().message()));
+  Session& session = **session_or;
+
+  // One seeded random input per model input, copied in before every run because
+  // the arena may reuse input memory.
+  SplitMix64 rng(args.seed);
+  std::vector<std::vector<uint8_t>> inputs;
+  for (int i = 0; i < model.num_inputs(); ++i) {
+    std::vector<uint8_t> bytes(session.input(i).size());
+    for (auto& b : bytes) b = static_cast<uint8_t>(rng.NextInt8());
+    inputs.push_back(std::move(bytes));
+  }
+  InvokeOptions options;
+  options.profile_ops = args.per_op;
+  std::vector<int64_t> totals;
+  std::vector<std::vector<int64_t>> per_op(model.operators().size());
+  for (int it = 0; it < args.warmup + args.iterations; ++it) {
+    for (int i = 0; i < model.num_inputs(); ++i) {
+      std::copy(inputs[i].begin(), inputs[i].end(), session.input(i).begin());
+    }
+    auto stats = session.Invoke(options);
+    if (!stats.ok()) return Fail(std::string(stats.status().message()));
+    if (it < args.warmup) continue;
+    totals.push_back(stats->device_nanoseconds);
+    for (size_t op = 0; op < stats->op_nanoseconds.size(); ++op) {
+      per_op[op].push_back(stats->op_nanoseconds[op]);
+    }
+  }
+  const Summary s = Summarize(totals);
+
+  if (args.json) {
+    nlohmann::json doc = {{"model", model.name()},     {"device", args.device},
+                          {"iterations", args.iterations}, {"warmup", args.warmup},
+                          {"min_us", s.min_us},        {"median_us", s.median_us},
+                          {"p90_us", s.p90_us},        {"max_us", s.max_us},
+                          {"mean_us", s.mean_us}};
+    if (args.per_op) {
+      nlohmann::json ops = nlohmann::json::array();
+      for (const Operator& op : model.operators()) {
+        ops.push_back({{"index", op.index},
+                       {"op", OpTypeName(op.type)},
+                       {"median_us", Summarize(per_op[op.index]).median_us}});
+      }
+      doc["per_op"] = ops;
+    }
+    std::printf("%s\n", doc.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s on %s: %d iterations (%d warmup), one thread\n", model.name().c_str(),
+              args.device.c_str(), args.iterations, args.warmup);
+  std::printf("latency us: min %.1f  median %.1f  p90 %.1f  max %.1f  (mean %.1f)\n", s.min_us,
+              s.median_us, s.p90_us, s.max_us, s.mean_us);
+  if (args.per_op) {
+    std::printf("\n  %3s  %-18s %12s\n", "#", "op", "median us");
+    for (const Operator& op : model.operators()) {
+      std::printf("  %3d  %-18s %12.1f\n", op.index, OpTypeName(op.type).c_str(),
+                  Summarize(per_op[op.index]).median_us);
+    }
+  }
+  return 0;
+}
+
+}  // namespace tinyserve::model_tool

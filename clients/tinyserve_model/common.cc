@@ -1,0 +1,46 @@
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/tinyserve_model/commands.h"
+#include "devices/device_registry.h"
+#include "engine/util/status_macros.h"
+
+namespace tinyserve::model_tool {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "tinyserve-model: error: %s\n", message.c_str());
+  return 1;
+}
+
+namespace {
+
+// A repository path models/<name>/<version>/model.tflite names the model by
+// <name>; any other file by its stem.
+std::string ModelNameFromPath(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string version = p.parent_path().filename().string();
+  const bool versioned = !version.empty() &&
+                         version.find_first_not_of("0123456789") == std::string::npos;
+  if (p.stem() == "model" && versioned && p.parent_path().has_parent_path()) {
+    return p.parent_path().parent_path().filename().string();
+  }
+  return p.stem().string();
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::string& device) {
+  LoadedModel loaded;
+  TS_ASSIGN_OR_RETURN(loaded.device, CreateDevice(device));
+  TS_ASSIGN_OR_RETURN(loaded.model, Model::LoadFile(path, ModelNameFromPath(path)));
+  TS_ASSIGN_OR_RETURN(loaded.executable, loaded.device->Compile(loaded.model));
+  return loaded;
+}
+
+std::string TensorTypeAndShape(const TensorInfo& tensor) {
+  return absl::StrCat(DataTypeName(tensor.type), "[", absl::StrJoin(tensor.shape, ","), "]");
+}
+
+}  // namespace tinyserve::model_tool

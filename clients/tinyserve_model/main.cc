@@ -1,0 +1,59 @@
+// tinyserve-model: inspect, run and benchmark int8 TFLite models locally.
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "clients/tinyserve_model/commands.h"
+#include "devices/device_registry.h"
+#include "absl/strings/str_join.h"
+
+int main(int argc, char** argv) {
+  using namespace tinyserve::model_tool;
+  const std::string devices = absl::StrJoin(tinyserve::KnownDeviceNames(), ", ");
+  CLI::App app{"tinyserve-model: inspect, run and benchmark int8 TFLite models locally "
+               "(no server)."};
+  app.require_subcommand(1);
+
+  InspectArgs inspect;
+  auto* inspect_cmd = app.add_subcommand(
+      "inspect", "Print operators, tensors, MACs per op and in total, weight and arena bytes.");
+  inspect_cmd->add_option("MODEL", inspect.model, "Path to a .tflite file")->required();
+  inspect_cmd->add_flag("--json", inspect.json, "Print one JSON document instead of tables");
+  inspect_cmd->add_option("--device", inspect.device,
+                          "Device whose compiled arena is reported (" + devices + ")")
+      ->capture_default_str();
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand(
+      "run", "Run one inference on raw tensor files (little-endian, the model's own dtypes, "
+             "row-major).");
+  run_cmd->add_option("MODEL", run.model, "Path to a .tflite file")->required();
+  run_cmd->add_option("--device", run.device, "Device to run on (" + devices + ")")->required();
+  run_cmd->add_option("--input", run.inputs, "Input tensor file, one per model input, in order")
+      ->required();
+  run_cmd->add_option("--output", run.outputs,
+                      "Where to write each model output, one per model output, in order")
+      ->required();
+
+  BenchArgs bench;
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Time repeated inferences on seeded random inputs: min/median/p90/max latency.");
+  bench_cmd->add_option("MODEL", bench.model, "Path to a .tflite file")->required();
+  bench_cmd->add_option("--device", bench.device, "Device to run on (" + devices + ")")
+      ->required();
+  bench_cmd->add_option("--iterations", bench.iterations, "Timed inferences")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--warmup", bench.warmup, "Untimed inferences first")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--seed", bench.seed, "SplitMix64 seed of the random input")
+      ->capture_default_str();
+  bench_cmd->add_flag("--per-op", bench.per_op, "Also report each operator's median time");
+  bench_cmd->add_flag("--json", bench.json, "Print one JSON document");
+
+  CLI11_PARSE(app, argc, argv);
+  if (inspect_cmd->parsed()) return Inspect(inspect);
+  if (run_cmd->parsed()) return Run(run);
+  if (bench_cmd->parsed()) return Bench(bench);
+  return 2;
+}
