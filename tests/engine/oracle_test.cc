@@ -27,7 +27,9 @@ struct Vector {
 
 std::vector<Vector> OracleVectors(const nlohmann::json& index) {
   std::vector<Vector> vectors;
-  for (const auto& [set, entries] : index["sets"].items()) {
+  for (const auto& item : index["sets"].items()) {
+    const std::string set = item.key();
+    const nlohmann::json& entries = item.value();
     if (set == "intermediates") continue;
     auto add = [&](const nlohmann::json& e) {
       vectors.push_back({set, e["input"].get<std::string>(), e["output"].get<std::string>()});
