@@ -8,6 +8,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   libabsl-dev libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  prometheus-cpp-dev libcivetweb-dev libspdlog-dev libstb-dev
 )
 
 missing=()

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct InvokeOptions {
 struct InvokeStats {
   int64_t device_nanoseconds = 0;            // wall time of the invoke
   absl::Span<const int64_t> op_nanoseconds;  // per operator, when profiled; valid until next Invoke
+  // Devices that model or drive real hardware (xs3, xcore) report the chip's
+  // cycle count and the time it implies on the chip.
+  std::optional<int64_t> cycles;
+  std::optional<double> estimated_chip_microseconds;
 };
 
 class Session {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <utility>
 
@@ -41,6 +42,8 @@ class Reader {
                                 TensorInfo& out);
   absl::Status ReadOperators();
   absl::StatusOr<OpOptions> ReadOptions(int index, OpType type, const tflite::Operator& op);
+  absl::StatusOr<Activation> ReadActivation(int index, OpType type,
+                                            tflite::ActivationFunctionType a) const;
   absl::Status ReadTensorList(const flatbuffers::Vector<int32_t>* list, bool allow_optional,
                               const std::string& what, std::vector<int>& out);
   absl::Status CheckDataflow();
@@ -111,8 +114,8 @@ absl::Status Reader::ReadBuffers() {
       const uint64_t offset = b->offset(), size = b->size();
       if (size > bytes_.size() || offset > bytes_.size() - size) {
         return absl::InvalidArgumentError(absl::StrCat(
-            Where(), ": buffer ", i, " spans bytes [", offset, ", ", offset + size,
-            ") beyond the end of the ", bytes_.size(), "-byte file"));
+            Where(), ": buffer ", i, " (offset ", offset, ", size ", size,
+            ") extends beyond the end of the ", bytes_.size(), "-byte file"));
       }
       buffers_[i] = {bytes_.data() + offset, static_cast<size_t>(size)};
       external.emplace_back(offset, size);
@@ -141,6 +144,13 @@ absl::Status Reader::ReadQuantization(int index, const tflite::QuantizationParam
     return absl::InvalidArgumentError(absl::StrCat(
         WhereTensor(index), " '", out.name, "': ", scales->size(), " scales but ",
         zero_points == nullptr ? 0 : zero_points->size(), " zero points"));
+  }
+  // The verifier aligns a vector's length field (4 bytes) but not its 8-byte
+  // elements; a hand-made file can misalign them, and reading one is undefined.
+  if (reinterpret_cast<uintptr_t>(zero_points->data()) % alignof(int64_t) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        WhereTensor(index), " '", out.name,
+        "': the zero_point vector is not 8-byte aligned (malformed flatbuffer)"));
   }
   Quantization& quant = out.quantization;
   quant.scales.assign(scales->begin(), scales->end());
@@ -284,10 +294,27 @@ absl::Status Reader::ReadTensorList(const flatbuffers::Vector<int32_t>* list,
   return absl::OkStatus();
 }
 
-Activation ToActivation(tflite::ActivationFunctionType a) {
+Padding ToPadding(tflite::Padding p) { return static_cast<Padding>(p); }
+
+// "Conv2DOptions (type 1)", or "unknown type 3" for union members outside our
+// schema subset.
+std::string OptionsTypeName(tflite::BuiltinOptions type) {
+  const char* name = tflite::EnumNameBuiltinOptions(type);
+  if (name == nullptr || *name == '\0') {
+    return absl::StrCat("unknown type ", static_cast<int>(type));
+  }
+  return absl::StrCat(name, " (type ", static_cast<int>(type), ")");
+}
+
+absl::StatusOr<Activation> Reader::ReadActivation(int index, OpType type,
+                                                  tflite::ActivationFunctionType a) const {
+  if (a < tflite::ActivationFunctionType_NONE || a > tflite::ActivationFunctionType_SIGN_BIT) {
+    return absl::InvalidArgumentError(absl::StrCat(WhereOp(index), " ", OpTypeName(type),
+                                                   ": unknown fused activation ",
+                                                   static_cast<int>(a)));
+  }
   return static_cast<Activation>(a);
 }
-Padding ToPadding(tflite::Padding p) { return static_cast<Padding>(p); }
 
 absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
                                               const tflite::Operator& op) {
@@ -315,10 +342,9 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
   const auto actual = op.builtin_options_type();
   if (actual != tflite::BuiltinOptions_NONE && expected != tflite::BuiltinOptions_NONE &&
       actual != expected) {
-    return absl::InvalidArgumentError(absl::StrCat(WhereOp(index), " ", OpTypeName(type),
-                                                   ": carries builtin options of type ",
-                                                   static_cast<int>(actual), ", expected ",
-                                                   static_cast<int>(expected)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        WhereOp(index), " ", OpTypeName(type), ": carries builtin options ",
+        OptionsTypeName(actual), ", expected ", OptionsTypeName(expected)));
   }
   if (required && (actual == tflite::BuiltinOptions_NONE || op.builtin_options() == nullptr)) {
     return absl::InvalidArgumentError(
@@ -333,7 +359,8 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
       r.stride_h = o->stride_h();
       r.dilation_w = o->dilation_w_factor();
       r.dilation_h = o->dilation_h_factor();
-      r.activation = ToActivation(o->fused_activation_function());
+      TS_ASSIGN_OR_RETURN(r.activation,
+                          ReadActivation(index, type, o->fused_activation_function()));
       return r;
     }
     case OpType::kDepthwiseConv2D: {
@@ -345,7 +372,8 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
       r.depth_multiplier = o->depth_multiplier();
       r.dilation_w = o->dilation_w_factor();
       r.dilation_h = o->dilation_h_factor();
-      r.activation = ToActivation(o->fused_activation_function());
+      TS_ASSIGN_OR_RETURN(r.activation,
+                          ReadActivation(index, type, o->fused_activation_function()));
       return r;
     }
     case OpType::kAveragePool2D:
@@ -357,13 +385,15 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
       r.stride_h = o->stride_h();
       r.filter_w = o->filter_width();
       r.filter_h = o->filter_height();
-      r.activation = ToActivation(o->fused_activation_function());
+      TS_ASSIGN_OR_RETURN(r.activation,
+                          ReadActivation(index, type, o->fused_activation_function()));
       return r;
     }
     case OpType::kFullyConnected: {
       FullyConnectedOptions r;
       if (const auto* o = op.builtin_options_as_FullyConnectedOptions()) {
-        r.activation = ToActivation(o->fused_activation_function());
+        TS_ASSIGN_OR_RETURN(r.activation,
+                            ReadActivation(index, type, o->fused_activation_function()));
         r.keep_num_dims = o->keep_num_dims();
         r.shuffled_weights = o->weights_format() != tflite::FullyConnectedOptionsWeightsFormat_DEFAULT;
       }
@@ -378,27 +408,31 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
       const auto* o = op.builtin_options_as_ConcatenationOptions();
       ConcatenationOptions r;
       r.axis = o->axis();
-      r.activation = ToActivation(o->fused_activation_function());
+      TS_ASSIGN_OR_RETURN(r.activation,
+                          ReadActivation(index, type, o->fused_activation_function()));
       return r;
     }
     case OpType::kAdd: {
       ElementwiseOptions r;
       if (const auto* o = op.builtin_options_as_AddOptions()) {
-        r.activation = ToActivation(o->fused_activation_function());
+        TS_ASSIGN_OR_RETURN(r.activation,
+                            ReadActivation(index, type, o->fused_activation_function()));
       }
       return r;
     }
     case OpType::kSub: {
       ElementwiseOptions r;
       if (const auto* o = op.builtin_options_as_SubOptions()) {
-        r.activation = ToActivation(o->fused_activation_function());
+        TS_ASSIGN_OR_RETURN(r.activation,
+                            ReadActivation(index, type, o->fused_activation_function()));
       }
       return r;
     }
     case OpType::kMul: {
       ElementwiseOptions r;
       if (const auto* o = op.builtin_options_as_MulOptions()) {
-        r.activation = ToActivation(o->fused_activation_function());
+        TS_ASSIGN_OR_RETURN(r.activation,
+                            ReadActivation(index, type, o->fused_activation_function()));
       }
       return r;
     }

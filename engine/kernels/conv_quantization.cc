@@ -63,7 +63,16 @@ absl::StatusOr<ConvQuantization> PrepareConvQuantization(const PrepareContext& c
     const double product = float_product
                                ? static_cast<double>(input.quantization.scale() * s_w)
                                : static_cast<double>(input.quantization.scale()) * s_w;
-    q.multipliers[c] = QuantizeMultiplier(product / s_out);
+    const double real = product / s_out;
+    // MultiplyByQuantizedMultiplier shifts left by at most 31 bits, so the
+    // multiplier must be below 2^31 (real models are near or below 1); the
+    // float32 product can even overflow to infinity.
+    if (std::isfinite(real)) q.multipliers[c] = QuantizeMultiplier(real);
+    if (!std::isfinite(real) || q.multipliers[c].shift > 31) {
+      return ctx.InvalidInput(1, absl::StrCat("channel ", c, ": requantization multiplier ",
+                                              "input scale * weight scale / output scale = ",
+                                              real, " is not below 2^31"));
+    }
   }
   q.activation = QuantizedActivationRange(activation, output.quantization.scale(),
                                           q.output_zero_point, DataType::kInt8);

@@ -51,7 +51,9 @@ void Pool(const PoolData& data, const int8_t* input, int8_t* output, Init init, 
         const int x_begin = std::max(0, -in_x0);
         const int x_end = std::min(g.filter_w, g.in_w - in_x0);
         for (int c = 0; c < g.in_c; ++c) {
-          int32_t acc = init;
+          // 64 bits: a window of more than 2^24 taps can overflow an int32 sum
+          // (TFLite Micro's int32 accumulator is undefined there).
+          int64_t acc = init;
           int count = 0;
           for (int fy = y_begin; fy < y_end; ++fy) {
             for (int fx = x_begin; fx < x_end; ++fx) {
@@ -77,10 +79,11 @@ void EvalAveragePoolReference(const OpData& op_data, const void* const* inputs,
   // rounding half away from zero.
   Pool(
       data, static_cast<const int8_t*>(inputs[0]), static_cast<int8_t*>(outputs[0]), 0,
-      [](int32_t acc, int8_t v) { return acc + v; },
-      [](int32_t acc, int count) {
+      [](int64_t acc, int8_t v) { return acc + v; },
+      [](int64_t acc, int count) -> int32_t {
         if (count == 0) return 0;
-        return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        return static_cast<int32_t>(acc > 0 ? (acc + count / 2) / count
+                                            : (acc - count / 2) / count);
       });
 }
 
@@ -88,8 +91,8 @@ void EvalMaxPoolReference(const OpData& op_data, const void* const* inputs, void
   const auto& data = static_cast<const PoolData&>(op_data);
   Pool(
       data, static_cast<const int8_t*>(inputs[0]), static_cast<int8_t*>(outputs[0]), -128,
-      [](int32_t acc, int8_t v) { return std::max<int32_t>(acc, v); },
-      [](int32_t acc, int) { return acc; });
+      [](int64_t acc, int8_t v) { return std::max<int64_t>(acc, v); },
+      [](int64_t acc, int) { return static_cast<int32_t>(acc); });
 }
 
 }  // namespace tinyserve

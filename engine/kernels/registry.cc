@@ -1,12 +1,21 @@
 // The reference kernel of every op the engine runs.
 #include "engine/kernels/add_sub.h"
+#include "engine/kernels/concatenation.h"
 #include "engine/kernels/conv.h"
 #include "engine/kernels/depthwise_conv.h"
+#include "engine/kernels/dequantize.h"
 #include "engine/kernels/fully_connected.h"
 #include "engine/kernels/kernel.h"
+#include "engine/kernels/logistic.h"
+#include "engine/kernels/mean.h"
+#include "engine/kernels/mul.h"
+#include "engine/kernels/pad.h"
 #include "engine/kernels/pooling.h"
+#include "engine/kernels/quantize.h"
+#include "engine/kernels/relu.h"
 #include "engine/kernels/reshape.h"
 #include "engine/kernels/softmax.h"
+#include "engine/kernels/tanh.h"
 
 namespace tinyserve {
 namespace {
@@ -21,6 +30,16 @@ constexpr KernelRegistration kReferenceKernels[] = {
     {OpType::kFullyConnected, PrepareFullyConnected, EvalFullyConnectedReference},
     {OpType::kReshape, PrepareReshape, EvalReshapeReference},
     {OpType::kSoftmax, PrepareSoftmax, EvalSoftmaxReference},
+    {OpType::kConcatenation, PrepareConcatenation, EvalConcatenationReference},
+    {OpType::kDequantize, PrepareDequantize, EvalDequantizeReference},
+    {OpType::kLogistic, PrepareLogistic, EvalLogisticReference},
+    {OpType::kMean, PrepareMean, EvalMeanReference},
+    {OpType::kMul, PrepareMul, EvalMulReference},
+    {OpType::kPad, PreparePad, EvalPadReference},
+    {OpType::kQuantize, PrepareQuantize, EvalQuantizeReference},
+    {OpType::kRelu, PrepareRelu, EvalReluReference},
+    {OpType::kRelu6, PrepareRelu6, EvalRelu6Reference},
+    {OpType::kTanh, PrepareTanh, EvalTanhReference},
 };
 
 }  // namespace

@@ -40,6 +40,14 @@ absl::StatusOr<std::unique_ptr<const OpData>> PrepareSoftmax(const PrepareContex
     return ctx.InvalidOutput(0, absl::StrCat("softmax output must have scale ", expected_scale,
                                              " and zero point ", expected_zp));
   }
+  // Each exponential is at most 1.0, so the Q12.19 sum of a row holds up to
+  // 4095 of them; a deeper row would wrap (TFLite Micro overflows there too).
+  if (in.shape.back() >= (1 << kAccumulationIntegerBits)) {
+    return ctx.Unimplemented(absl::StrCat("softmax over ", in.shape.back(),
+                                          " values per row: the fixed-point sum of "
+                                          "exponentials holds at most ",
+                                          (1 << kAccumulationIntegerBits) - 1));
+  }
   data->depth = in.shape.back();
   data->rows = in.num_elements() / data->depth;
 
@@ -105,8 +113,13 @@ void SoftmaxRows(const SoftmaxData& d, const int8_t* input, Out* output) {
         y[c] = static_cast<Out>(kOutMin);
         continue;
       }
-      const int32_t unsat = RoundingDivideByPOT((shifted_scale * exp_of_diff(diff)).raw,
-                                                num_bits_over_unit + 31 - kOutBits);
+      // With int8 output and a sum of 2^9 or more the exponent exceeds 31
+      // (TFLite Micro shifts an int32 by 32..34 there, which is undefined); the
+      // non-negative int32 dividend over 2^32 or more rounds to exactly 0.
+      const int exponent = num_bits_over_unit + 31 - kOutBits;
+      const int32_t unsat =
+          exponent > 31 ? 0
+                        : RoundingDivideByPOT((shifted_scale * exp_of_diff(diff)).raw, exponent);
       y[c] = static_cast<Out>(std::clamp(unsat + kOutMin, kOutMin, kOutMax));
     }
   }

@@ -1,6 +1,9 @@
 #include "engine/kernels/window_geometry.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <tuple>
 
 namespace tinyserve {
 
@@ -64,6 +67,21 @@ absl::StatusOr<WindowGeometry> ComputeWindowGeometry(const PrepareContext& ctx, 
     return ctx.InvalidOutput(0, absl::StrCat("output is ", g.out_h, "x", g.out_w, " but ",
                                              padding == Padding::kSame ? "SAME" : "VALID",
                                              " padding gives ", expect_h, "x", expect_w));
+  }
+  // Kernels compute tap coordinates in int: from -pad_top up to
+  // (out - 1) * stride + (filter - 1) * dilation - pad_top. Both ends, and the
+  // padding itself, fit when the window's span over the whole output does.
+  // Every real model is far below this; a hostile stride or dilation is not.
+  for (const auto& [axis, out_size, stride, filter, dilation] :
+       {std::tuple{"height", g.out_h, stride_h, filter_h, dilation_h},
+        std::tuple{"width", g.out_w, stride_w, filter_w, dilation_w}}) {
+    const int64_t span = (int64_t{out_size} - 1) * stride + (int64_t{filter} - 1) * dilation + 1;
+    if (span > std::numeric_limits<int32_t>::max()) {
+      return ctx.Invalid(absl::StrCat("window ", axis, " ", filter, " with dilation ", dilation,
+                                      " and stride ", stride, " spans ", span,
+                                      " positions over ", out_size,
+                                      " outputs, beyond the int32 coordinate range"));
+    }
   }
   g.pad_top = WindowPaddingBefore(g.in_h, filter_h, stride_h, dilation_h, g.out_h);
   g.pad_left = WindowPaddingBefore(g.in_w, filter_w, stride_w, dilation_w, g.out_w);

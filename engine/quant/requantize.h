@@ -27,15 +27,17 @@ inline int32_t ShiftLeftWrapping(int32_t x, int s) {
   return static_cast<int32_t>(static_cast<uint32_t>(x) << s);
 }
 
-// High 32 bits of 2*a*b, rounded half away from zero; saturates the one case
-// that overflows (a == b == INT32_MIN).
+// High 32 bits of 2*a*b, rounded to nearest with ties toward +infinity (the
+// nudge is +2^30 for positive products and 1 - 2^30 for negative ones, then a
+// truncating division: -0.5 -> 0, -1.5 -> -1, +0.5 -> 1); saturates the one
+// case that overflows (a == b == INT32_MIN).
 inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
   if (a == b && a == std::numeric_limits<int32_t>::min()) {
     return std::numeric_limits<int32_t>::max();
   }
   const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
   const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
-  // C++ division truncates toward zero, which with the nudge rounds half away.
+  // C++ division truncates toward zero; with the asymmetric nudge, ties go up.
   return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
 }
 

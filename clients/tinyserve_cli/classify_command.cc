@@ -1,0 +1,77 @@
+// tinyserve-cli classify: one input through one model, results and metrics.
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "clients/tinyserve_cli/commands.h"
+#include "clients/tinyserve_cli/input_files.h"
+
+namespace tinyserve::cli {
+namespace {
+
+void PrintHuman(const v1::ClassifyResponse& r) {
+  const v1::RequestMetrics& m = r.metrics();
+  std::printf("%s v%lld on %s (%s)\n", r.model().c_str(), static_cast<long long>(r.version()),
+              m.device().c_str(), m.device_kind().c_str());
+  if (r.classes_size() > 0) {
+    std::printf("  %5s  %-20s %9s %5s\n", "class", "label", "score", "raw");
+    for (const auto& c : r.classes()) {
+      std::printf("  %5d  %-20s %9.5f %5d\n", c.index(), c.label().c_str(), c.score(), c.raw());
+    }
+  }
+  if (r.has_score()) {
+    std::printf("  score: %.6g (%s)\n", r.score(),
+                r.kind() == v1::AUTOENCODER ? "mean squared reconstruction error" : "output value");
+  }
+  const v1::LatencyMicros& l = m.latency_us();
+  std::printf("latency us: total %.1f = queue %.1f + quantize %.1f + device %.1f + "
+              "postprocess %.1f (+ server overhead)\n",
+              l.total(), l.queue(), l.quantize(), l.device(), l.postprocess());
+  if (m.has_device_cycles()) {
+    std::printf("device: %lld cycles, estimated %.1f us on chip\n",
+                static_cast<long long>(m.device_cycles()), m.estimated_chip_us());
+  }
+  const v1::QuantizationMetrics& q = m.quantization();
+  std::string input = absl::StrCat("input scale ", q.input_scale(), " zero point ",
+                                   q.input_zero_point());
+  if (q.has_input_sqnr_db()) {
+    absl::StrAppend(&input, ", SQNR ",
+                    std::isinf(q.input_sqnr_db()) ? std::string("inf (exact)")
+                                                  : absl::StrCat(std::round(q.input_sqnr_db() * 10) / 10),
+                    " dB, ", q.input_clipped(), " clipped");
+  }
+  std::printf("quantization: %s; %lld output element(s) at the rails\n", input.c_str(),
+              static_cast<long long>(q.output_at_rails()));
+}
+
+}  // namespace
+
+int Classify(const Connection& c, const ClassifyArgs& args) {
+  v1::Inference::Stub stub(c.channel);
+  v1::GetModelMetadataRequest meta_request;
+  meta_request.set_model(args.model);
+  meta_request.set_version(args.version);
+  v1::ModelMetadata metadata;
+  grpc::Status status = stub.GetModelMetadata(c.NewContext().get(), meta_request, &metadata);
+  if (!status.ok()) return FailCall(c, status);
+
+  v1::ClassifyRequest request;
+  request.set_model(args.model);
+  request.set_version(args.version);
+  request.set_device(args.device);
+  request.set_top_k(args.top_k);
+  if (absl::Status s = FillInput(args.input, metadata, request); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  v1::ClassifyResponse response;
+  status = stub.Classify(c.NewContext().get(), request, &response);
+  if (!status.ok()) return FailCall(c, status);
+  if (args.json) {
+    PrintJson(response);
+  } else {
+    PrintHuman(response);
+  }
+  return 0;
+}
+
+}  // namespace tinyserve::cli

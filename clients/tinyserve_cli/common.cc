@@ -1,0 +1,47 @@
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "clients/tinyserve_cli/commands.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace tinyserve::cli {
+
+std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                            std::chrono::duration<double>(timeout_seconds)));
+  return context;
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  std::printf("%s", json.c_str());
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "tinyserve-cli: error: %s\n", message.c_str());
+  return 1;
+}
+
+int FailCall(const Connection& c, const grpc::Status& status) {
+  static const char* kCodes[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const int code = static_cast<int>(status.error_code());
+  const char* name = code >= 0 && code < 17 ? kCodes[code] : "UNKNOWN";
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return Fail(absl::StrCat("server ", c.server, " unavailable: ", status.error_message()));
+  }
+  return Fail(absl::StrCat(name, ": ", status.error_message()));
+}
+
+}  // namespace tinyserve::cli

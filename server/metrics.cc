@@ -1,0 +1,147 @@
+#include "server/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/text_serializer.h"
+#include "server/grpc_status.h"
+
+namespace tinyserve::server {
+namespace {
+
+// 10 us .. 10 s: TinyML inferences take microseconds to tens of milliseconds.
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+      1e-2, 2.5e-2, 5e-2, 0.1,  0.25,   0.5,  1.0,  2.5,    5.0,  10.0};
+  return kBuckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& SqnrBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {0,  10, 20, 30, 40,
+                                                                   50, 60, 80, 100};
+  return kBuckets;
+}
+
+// An exact quantization has infinite SQNR; it is observed as this, so the
+// histogram's sum stays finite (it lands in the +Inf bucket).
+constexpr double kExactSqnrDb = 200.0;
+
+}  // namespace
+
+ServerMetrics::ServerMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("tinyserve_requests_total")
+                    .Help("Classify requests by model, version, device and gRPC status code")
+                    .Register(*registry_)),
+      durations_(prometheus::BuildHistogram()
+                     .Name("tinyserve_request_duration_seconds")
+                     .Help("Server time of successful requests per stage: queue, quantize, "
+                           "device, postprocess, total")
+                     .Register(*registry_)),
+      sqnr_(prometheus::BuildHistogram()
+                .Name("tinyserve_input_sqnr_db")
+                .Help("Signal-to-quantization-noise ratio of float inputs, in dB (exact "
+                      "inputs count as 200)")
+                .Register(*registry_)),
+      saturated_(prometheus::BuildCounter()
+                     .Name("tinyserve_output_saturated_total")
+                     .Help("Output elements at the rails of their integer type (-128/127 "
+                           "for int8)")
+                     .Register(*registry_)),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("tinyserve_queue_depth")
+                       .Help("Requests waiting in a device's queue")
+                       .Register(*registry_)),
+      device_up_(prometheus::BuildGauge()
+                     .Name("tinyserve_device_up")
+                     .Help("1 when the device is running, 0 otherwise")
+                     .Register(*registry_)),
+      model_loads_(prometheus::BuildCounter()
+                       .Name("tinyserve_model_loads_total")
+                       .Help("Model version loads by result (success, failure)")
+                       .Register(*registry_)) {}
+
+std::unique_ptr<ModelDeviceMetrics> ServerMetrics::ForModelDevice(const std::string& model,
+                                                                  int64_t version,
+                                                                  const std::string& device) {
+  return std::unique_ptr<ModelDeviceMetrics>(
+      new ModelDeviceMetrics(*this, model, absl::StrCat(version), device));
+}
+
+void ServerMetrics::RecordUnresolved(absl::StatusCode code) {
+  requests_.Add({{"model", ""}, {"version", ""}, {"device", ""}, {"code", StatusCodeName(code)}})
+      .Increment();
+}
+
+void ServerMetrics::RecordModelLoad(const std::string& model, bool ok) {
+  model_loads_.Add({{"model", model}, {"result", ok ? "success" : "failure"}}).Increment();
+}
+
+void ServerMetrics::SetQueueDepth(const std::string& device, int depth) {
+  queue_depth_.Add({{"device", device}}).Set(depth);
+}
+
+void ServerMetrics::SetDeviceUp(const std::string& device, bool up) {
+  device_up_.Add({{"device", device}}).Set(up ? 1 : 0);
+}
+
+std::string ServerMetrics::Serialize() {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+ModelDeviceMetrics::ModelDeviceMetrics(ServerMetrics& metrics, std::string model,
+                                       std::string version, std::string device)
+    : metrics_(metrics),
+      model_(std::move(model)),
+      version_(std::move(version)),
+      device_(std::move(device)) {
+  auto stage = [&](const char* name) {
+    return &metrics_.durations_.Add(
+        {{"model", model_}, {"version", version_}, {"device", device_}, {"stage", name}},
+        DurationBuckets());
+  };
+  queue_ = stage("queue");
+  quantize_ = stage("quantize");
+  device_s_ = stage("device");
+  postprocess_ = stage("postprocess");
+  total_ = stage("total");
+  sqnr_ = &metrics_.sqnr_.Add({{"model", model_}, {"version", version_}, {"device", device_}},
+                              SqnrBuckets());
+  saturated_ =
+      &metrics_.saturated_.Add({{"model", model_}, {"version", version_}, {"device", device_}});
+}
+
+prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
+  const size_t i = std::min<size_t>(static_cast<size_t>(code), by_code_.size() - 1);
+  prometheus::Counter* counter = by_code_[i].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add is thread-safe and returns the same series for equal labels.
+    counter = &metrics_.requests_.Add({{"model", model_},
+                                       {"version", version_},
+                                       {"device", device_},
+                                       {"code", StatusCodeName(code)}});
+    by_code_[i].store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
+void ModelDeviceMetrics::RecordRequest(absl::StatusCode code, const StageSeconds& stages,
+                                       std::optional<double> input_sqnr_db,
+                                       int64_t outputs_at_rails) {
+  CodeCounter(code).Increment();
+  if (code != absl::StatusCode::kOk) return;
+  queue_->Observe(stages.queue);
+  quantize_->Observe(stages.quantize);
+  device_s_->Observe(stages.device);
+  postprocess_->Observe(stages.postprocess);
+  total_->Observe(stages.total);
+  if (input_sqnr_db.has_value()) {
+    sqnr_->Observe(std::isfinite(*input_sqnr_db) ? *input_sqnr_db : kExactSqnrDb);
+  }
+  if (outputs_at_rails > 0) saturated_->Increment(static_cast<double>(outputs_at_rails));
+}
+
+}  // namespace tinyserve::server

@@ -1,0 +1,90 @@
+// Prometheus metrics of the server. Series for a (model, version, device) are
+// built once at load into a ModelDeviceMetrics, so the request path only
+// increments members (no label lookups). Label values are model and device
+// names from the repository and the server's own device list, and gRPC code
+// names: all bounded.
+#ifndef TINYSERVE_SERVER_METRICS_H_
+#define TINYSERVE_SERVER_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace tinyserve::server {
+
+// Seconds spent in each stage of one request.
+struct StageSeconds {
+  double queue = 0, quantize = 0, device = 0, postprocess = 0, total = 0;
+};
+
+class ServerMetrics;
+
+class ModelDeviceMetrics {
+ public:
+  // One finished request (any outcome). Stage times and quantization figures
+  // are observed for successful requests only.
+  void RecordRequest(absl::StatusCode code, const StageSeconds& stages,
+                     std::optional<double> input_sqnr_db, int64_t outputs_at_rails);
+
+ private:
+  friend class ServerMetrics;
+  ModelDeviceMetrics(ServerMetrics& metrics, std::string model, std::string version,
+                     std::string device);
+  prometheus::Counter& CodeCounter(absl::StatusCode code);
+
+  ServerMetrics& metrics_;
+  const std::string model_, version_, device_;
+  // Created on first use of each code (codes are 0..16).
+  std::array<std::atomic<prometheus::Counter*>, 17> by_code_{};
+  prometheus::Histogram* queue_;
+  prometheus::Histogram* quantize_;
+  prometheus::Histogram* device_s_;
+  prometheus::Histogram* postprocess_;
+  prometheus::Histogram* total_;
+  prometheus::Histogram* sqnr_;
+  prometheus::Counter* saturated_;
+};
+
+class ServerMetrics {
+ public:
+  ServerMetrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+
+  std::unique_ptr<ModelDeviceMetrics> ForModelDevice(const std::string& model, int64_t version,
+                                                     const std::string& device);
+  // A request that failed before it could be tied to a model and device
+  // (unknown model, bad request): counted with empty model/version/device.
+  void RecordUnresolved(absl::StatusCode code);
+  void RecordModelLoad(const std::string& model, bool ok);
+  void SetQueueDepth(const std::string& device, int depth);
+  void SetDeviceUp(const std::string& device, bool up);
+
+  // Text exposition format of every metric.
+  std::string Serialize();
+
+ private:
+  friend class ModelDeviceMetrics;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  prometheus::Family<prometheus::Histogram>& sqnr_;
+  prometheus::Family<prometheus::Counter>& saturated_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& device_up_;
+  prometheus::Family<prometheus::Counter>& model_loads_;
+};
+
+}  // namespace tinyserve::server
+
+#endif  // TINYSERVE_SERVER_METRICS_H_

@@ -1,0 +1,200 @@
+#include "server/model_registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/util/status_macros.h"
+#include "absl/strings/str_join.h"
+#include "spdlog/spdlog.h"
+
+namespace tinyserve::server {
+
+ModelRegistry::ModelRegistry(const ModelRepository& repository, const DeviceManager& devices,
+                             ServerMetrics& metrics, AvailabilityListener listener)
+    : repository_(repository), devices_(devices), metrics_(metrics), listener_(std::move(listener)) {}
+
+std::vector<std::string> ModelRegistry::LoadAll() {
+  std::vector<std::string> failures;
+  auto names = repository_.ListModels();
+  if (!names.ok()) return {std::string(names.status().message())};
+  for (const std::string& name : *names) {
+    auto loaded = Load(name, 0);
+    if (!loaded.ok()) failures.push_back(std::string(loaded.status().message()));
+  }
+  return failures;
+}
+
+absl::StatusOr<std::shared_ptr<const ServedModel>> ModelRegistry::Load(const std::string& model,
+                                                                       int64_t version) {
+  std::lock_guard<std::mutex> lock(load_mu_);
+  auto loaded = LoadLocked(model, version);
+  if (loaded.ok()) {
+    unloaded_by_admin_.erase(model);
+    auto it = versions_unloaded_by_admin_.find(model);
+    if (it != versions_unloaded_by_admin_.end()) {
+      it->second.erase((*loaded)->version());
+      if (it->second.empty()) versions_unloaded_by_admin_.erase(it);
+    }
+  }
+  return loaded;
+}
+
+absl::StatusOr<std::shared_ptr<const ServedModel>> ModelRegistry::LoadLocked(
+    const std::string& model, int64_t version) {
+  TS_RETURN_IF_ERROR(ModelRepository::ValidateModelName(model));
+  if (version < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("version must be positive, got ", version));
+  }
+  auto versions = repository_.ListVersions(model);
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "' has no version directory with a "
+                                            "model.tflite in the repository"));
+  }
+  if (version == 0) version = versions->back();
+  if (std::find(versions->begin(), versions->end(), version) == versions->end()) {
+    return absl::NotFoundError(
+        absl::StrCat("model '", model, "' has no version ", version, " in the repository"));
+  }
+  {
+    std::shared_lock<std::shared_mutex> read(mu_);
+    auto it = models_.find(model);
+    if (it != models_.end()) {
+      auto v = it->second.find(version);
+      if (v != it->second.end() &&
+          v->second->fingerprint() == repository_.Fingerprint(model, version)) {
+        return v->second;  // already loaded and unchanged
+      }
+    }
+  }
+  auto served = ServedModel::Load(repository_, model, version, devices_, metrics_);
+  metrics_.RecordModelLoad(model, served.ok());
+  if (!served.ok()) {
+    spdlog::warn("model {} version {} failed to load: {}", model, version,
+                 served.status().ToString());
+    return served.status();
+  }
+  spdlog::info("loaded model {} version {} on {} (default device {})", model, version,
+               absl::StrJoin((*served)->device_names(), ", "), (*served)->default_device());
+  Publish(*served);
+  return *served;
+}
+
+void ModelRegistry::Publish(std::shared_ptr<const ServedModel> served) {
+  bool first = false;
+  const std::string name = served->name();
+  {
+    std::unique_lock<std::shared_mutex> write(mu_);
+    auto& versions = models_[name];
+    first = versions.empty();
+    versions[served->version()] = std::move(served);
+  }
+  if (first && listener_) listener_(name, true);
+}
+
+absl::StatusOr<std::vector<int64_t>> ModelRegistry::Unload(const std::string& model,
+                                                           int64_t version) {
+  TS_RETURN_IF_ERROR(ModelRepository::ValidateModelName(model));
+  if (version < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("version must be positive, got ", version));
+  }
+  std::lock_guard<std::mutex> lock(load_mu_);
+  std::vector<int64_t> removed;
+  bool now_empty = false;
+  {
+    std::unique_lock<std::shared_mutex> write(mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) {
+      return absl::NotFoundError(absl::StrCat("model '", model, "' is not loaded"));
+    }
+    if (version == 0) {
+      for (const auto& [v, served] : it->second) removed.push_back(v);
+      it->second.clear();
+    } else if (it->second.erase(version) == 1) {
+      removed.push_back(version);
+    } else {
+      return absl::NotFoundError(
+          absl::StrCat("model '", model, "' version ", version, " is not loaded"));
+    }
+    now_empty = it->second.empty();
+    if (now_empty) models_.erase(it);
+  }
+  if (now_empty) unloaded_by_admin_.insert(model);
+  versions_unloaded_by_admin_[model].insert(removed.begin(), removed.end());
+  spdlog::info("unloaded model {} version(s) {}", model, absl::StrJoin(removed, ", "));
+  if (now_empty && listener_) listener_(model, false);
+  return removed;
+}
+
+absl::StatusOr<std::shared_ptr<const ServedModel>> ModelRegistry::Resolve(
+    const std::string& model, int64_t version) const {
+  std::shared_lock<std::shared_mutex> read(mu_);
+  auto it = models_.find(model);
+  if (it == models_.end() || it->second.empty()) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "' is not loaded"));
+  }
+  if (version == 0) return it->second.rbegin()->second;
+  auto v = it->second.find(version);
+  if (v == it->second.end()) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "' version ", version,
+                                            " is not loaded"));
+  }
+  return v->second;
+}
+
+std::vector<std::shared_ptr<const ServedModel>> ModelRegistry::Snapshot() const {
+  std::shared_lock<std::shared_mutex> read(mu_);
+  std::vector<std::shared_ptr<const ServedModel>> all;
+  for (const auto& [name, versions] : models_) {
+    for (const auto& [v, served] : versions) all.push_back(served);
+  }
+  return all;
+}
+
+std::vector<int64_t> ModelRegistry::LoadedVersions(const std::string& model) const {
+  std::shared_lock<std::shared_mutex> read(mu_);
+  std::vector<int64_t> versions;
+  auto it = models_.find(model);
+  if (it != models_.end()) {
+    for (const auto& [v, served] : it->second) versions.push_back(v);
+  }
+  return versions;
+}
+
+void ModelRegistry::Poll() {
+  auto names = repository_.ListModels();
+  if (!names.ok()) {
+    spdlog::warn("repository poll: {}", names.status().ToString());
+    return;
+  }
+  std::lock_guard<std::mutex> lock(load_mu_);
+  for (const std::string& name : *names) {
+    if (unloaded_by_admin_.count(name) > 0) continue;
+    auto on_disk = repository_.ListVersions(name);
+    if (!on_disk.ok()) continue;
+    // Versions the Admin API unloaded are not candidates.
+    if (auto it = versions_unloaded_by_admin_.find(name); it != versions_unloaded_by_admin_.end()) {
+      std::erase_if(*on_disk, [&](int64_t v) { return it->second.count(v) > 0; });
+    }
+    if (on_disk->empty()) continue;
+    const std::vector<int64_t> loaded = LoadedVersions(name);
+    const int64_t newest = on_disk->back();
+    if (loaded.empty() || newest > loaded.back()) {
+      // A new model, or a new highest version: load it, then retire the one
+      // it replaces (in-flight requests keep their snapshot).
+      if (!LoadLocked(name, newest).ok()) continue;
+      if (!loaded.empty()) {
+        std::unique_lock<std::shared_mutex> write(mu_);
+        models_[name].erase(loaded.back());
+        spdlog::info("model {}: version {} replaced by {}", name, loaded.back(), newest);
+      }
+      continue;
+    }
+    // Reload versions whose file changed in place (LoadLocked skips unchanged ones).
+    for (int64_t v : loaded) {
+      if (std::find(on_disk->begin(), on_disk->end(), v) != on_disk->end()) {
+        (void)LoadLocked(name, v);
+      }
+    }
+  }
+}
+
+}  // namespace tinyserve::server

@@ -1,0 +1,76 @@
+// Which model versions are loaded, and loading, unloading and reloading them.
+// A request resolves (model, version) to a shared, immutable ServedModel
+// snapshot; swapping versions only changes what later requests resolve to.
+#ifndef TINYSERVE_SERVER_MODEL_REGISTRY_H_
+#define TINYSERVE_SERVER_MODEL_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/served_model.h"
+
+namespace tinyserve::server {
+
+class ModelRegistry {
+ public:
+  // Called with (model, serving) whenever a model gains its first loaded
+  // version or loses its last one.
+  using AvailabilityListener = std::function<void(const std::string& model, bool serving)>;
+
+  ModelRegistry(const ModelRepository& repository, const DeviceManager& devices,
+                ServerMetrics& metrics, AvailabilityListener listener);
+
+  // Loads the highest version of every model in the repository. Returns one
+  // line per model that failed; the others serve.
+  std::vector<std::string> LoadAll();
+
+  // Loads `version` (0: the highest in the repository) and makes it servable.
+  // Reloads it when its file changed since it was loaded; otherwise a no-op.
+  absl::StatusOr<std::shared_ptr<const ServedModel>> Load(const std::string& model,
+                                                          int64_t version);
+  // Unloads `version` (0: every loaded version); returns the versions removed.
+  absl::StatusOr<std::vector<int64_t>> Unload(const std::string& model, int64_t version);
+
+  // The loaded `version` (0: the highest loaded); NOT_FOUND otherwise.
+  absl::StatusOr<std::shared_ptr<const ServedModel>> Resolve(const std::string& model,
+                                                             int64_t version) const;
+  // Every loaded version, by model name then version.
+  std::vector<std::shared_ptr<const ServedModel>> Snapshot() const;
+  std::vector<int64_t> LoadedVersions(const std::string& model) const;
+
+  // One pass over the repository: loads models that appeared, a model's new
+  // highest version (then unloads the version it replaces), and versions whose
+  // file changed. Models and versions unloaded through the Admin API are left
+  // alone until loaded again. Failures are logged and retried on the next pass.
+  void Poll();
+
+ private:
+  absl::StatusOr<std::shared_ptr<const ServedModel>> LoadLocked(const std::string& model,
+                                                                int64_t version);
+  void Publish(std::shared_ptr<const ServedModel> served);
+
+  const ModelRepository& repository_;
+  const DeviceManager& devices_;
+  ServerMetrics& metrics_;
+  AvailabilityListener listener_;
+
+  std::mutex load_mu_;  // serializes loads and unloads (slow, rare)
+  mutable std::shared_mutex mu_;  // guards models_ (fast lookups)
+  std::map<std::string, std::map<int64_t, std::shared_ptr<const ServedModel>>> models_;
+  std::set<std::string> unloaded_by_admin_;  // guarded by load_mu_
+  // Versions unloaded through the Admin API, per model: polling never brings
+  // them back (a rollback to an older version holds while the newer one's
+  // directory remains); loading one through the Admin API clears it.
+  std::map<std::string, std::set<int64_t>> versions_unloaded_by_admin_;  // guarded by load_mu_
+};
+
+}  // namespace tinyserve::server
+
+#endif  // TINYSERVE_SERVER_MODEL_REGISTRY_H_

@@ -1,0 +1,88 @@
+#include "server/served_model.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/util/status_macros.h"
+
+namespace tinyserve::server {
+
+v1::ModelKind ServedModel::kind() const {
+  return config_.kind() == v1::MODEL_KIND_UNSPECIFIED ? v1::CLASSIFIER : config_.kind();
+}
+
+const DeviceBinding* ServedModel::binding(const std::string& device) const {
+  auto it = bindings_.find(device);
+  return it == bindings_.end() ? nullptr : it->second.get();
+}
+
+std::string ServedModel::refusal(const std::string& device) const {
+  auto it = refusals_.find(device);
+  return it == refusals_.end() ? std::string() : it->second;
+}
+
+absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
+    const ModelRepository& repository, const std::string& name, int64_t version,
+    const DeviceManager& devices, ServerMetrics& metrics) {
+  std::shared_ptr<ServedModel> served(new ServedModel());
+  served->name_ = name;
+  served->version_ = version;
+  served->fingerprint_ = repository.Fingerprint(name, version);
+  TS_ASSIGN_OR_RETURN(served->config_, repository.ReadConfig(name));
+  TS_ASSIGN_OR_RETURN(served->labels_, repository.ReadLabels(name, served->config_));
+  TS_ASSIGN_OR_RETURN(served->model_,
+                      Model::LoadFile(repository.ModelFile(name, version), name));
+  const Model& model = *served->model_;
+  if (served->kind() == v1::AUTOENCODER &&
+      (model.num_inputs() != 1 || model.num_outputs() < 1 ||
+       model.input(0).num_elements() != model.output(0).num_elements())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", name, "': config says AUTOENCODER but output 0 does not match input 0's size"));
+  }
+  for (const auto& settings : served->config_.devices()) {
+    if (settings.queue_size() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("model '", name, "': device '",
+                                                     settings.device(),
+                                                     "' has a negative queue_size"));
+    }
+  }
+
+  std::vector<std::string> refusals;
+  for (const auto& running : devices.devices()) {
+    const std::string& device = running->info.name;
+    auto executable = running->device->Compile(served->model_);
+    if (!executable.ok()) {
+      refusals.push_back(absl::StrCat(device, ": ", executable.status().message()));
+      served->refusals_[device] = std::string(executable.status().message());
+      continue;
+    }
+    auto binding = std::make_unique<DeviceBinding>();
+    binding->device = running.get();
+    binding->sessions = std::make_unique<SessionPool>(std::move(*executable));
+    binding->metrics = metrics.ForModelDevice(name, version, device);
+    for (const auto& settings : served->config_.devices()) {
+      if (settings.device() == device) binding->queue_capacity = settings.queue_size();
+    }
+    served->device_names_.push_back(device);
+    served->bindings_[device] = std::move(binding);
+  }
+  if (served->bindings_.empty()) {
+    return absl::UnimplementedError(absl::StrCat("model '", name, "' version ", version,
+                                                 ": no running device can run it (",
+                                                 absl::StrJoin(refusals, "; "), ")"));
+  }
+  const std::string& wanted = served->config_.default_device();
+  if (!wanted.empty()) {
+    if (served->binding(wanted) == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", name, "': default_device '", wanted,
+          "' is not running or cannot run it (running and able: ",
+          absl::StrJoin(served->device_names_, ", "), ")"));
+    }
+    served->default_device_ = wanted;
+  } else {
+    served->default_device_ = served->device_names_.front();
+  }
+  return std::shared_ptr<const ServedModel>(std::move(served));
+}
+
+}  // namespace tinyserve::server

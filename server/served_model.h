@@ -1,0 +1,76 @@
+// One loaded version of one model: the engine model, its compiled form on
+// every running device that can run it, labels and config. Immutable once
+// built and shared: a request holds it for as long as it runs, so unloading or
+// replacing a version never disturbs requests already using it.
+#ifndef TINYSERVE_SERVER_SERVED_MODEL_H_
+#define TINYSERVE_SERVER_SERVED_MODEL_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/model.h"
+#include "server/device_manager.h"
+#include "server/metrics.h"
+#include "server/model_repository.h"
+#include "server/session_pool.h"
+#include "tinyserve/v1/model_config.pb.h"
+
+namespace tinyserve::server {
+
+// A model version compiled for one device.
+struct DeviceBinding {
+  RunningDevice* device = nullptr;
+  std::unique_ptr<SessionPool> sessions;
+  std::unique_ptr<ModelDeviceMetrics> metrics;
+  int queue_capacity = 0;  // this model's share of the device queue; 0 = none
+  mutable std::atomic<int> queued{0};
+};
+
+class ServedModel {
+ public:
+  // Loads `version` of `name` from the repository and compiles it on every
+  // device of `devices` that can run it. Fails when the file or config is bad,
+  // or when no device can run it (the message lists each device's reason).
+  static absl::StatusOr<std::shared_ptr<const ServedModel>> Load(const ModelRepository& repository,
+                                                                 const std::string& name,
+                                                                 int64_t version,
+                                                                 const DeviceManager& devices,
+                                                                 ServerMetrics& metrics);
+
+  const std::string& name() const { return name_; }
+  int64_t version() const { return version_; }
+  const std::string& fingerprint() const { return fingerprint_; }
+  const v1::ModelConfig& config() const { return config_; }
+  v1::ModelKind kind() const;
+  const std::vector<std::string>& labels() const { return labels_; }
+  const Model& model() const { return *model_; }
+  const std::string& default_device() const { return default_device_; }
+  // Devices that compiled it, in preference order.
+  const std::vector<std::string>& device_names() const { return device_names_; }
+  // nullptr when `device` cannot run this model.
+  const DeviceBinding* binding(const std::string& device) const;
+  // Why a running device refused to compile this model ("" if it did not).
+  std::string refusal(const std::string& device) const;
+
+ private:
+  ServedModel() = default;
+
+  std::string name_;
+  int64_t version_ = 0;
+  std::string fingerprint_;
+  v1::ModelConfig config_;
+  std::vector<std::string> labels_;
+  std::shared_ptr<const Model> model_;
+  std::string default_device_;
+  std::vector<std::string> device_names_;
+  std::map<std::string, std::unique_ptr<DeviceBinding>> bindings_;
+  std::map<std::string, std::string> refusals_;
+};
+
+}  // namespace tinyserve::server
+
+#endif  // TINYSERVE_SERVER_SERVED_MODEL_H_

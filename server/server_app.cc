@@ -1,0 +1,204 @@
+#include "server/server_app.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "devices/device_registry.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "server/admin_service.h"
+#include "server/classify_pipeline.h"
+#include "server/http_server.h"
+#include "server/inference_service.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+#include "spdlog/spdlog.h"
+
+namespace tinyserve::server {
+namespace {
+
+// Runs Poll() every `period` until stopped.
+class RepositoryPoller {
+ public:
+  RepositoryPoller(ModelRegistry& registry, double period_seconds) {
+    if (period_seconds <= 0) return;
+    thread_ = std::thread([this, &registry, period_seconds] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::duration<double>(period_seconds),
+                           [this] { return stop_; })) {
+        lock.unlock();
+        registry.Poll();
+        lock.lock();
+      }
+    });
+  }
+  ~RepositoryPoller() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_code) {
+  CLI::App app{"tinyserve: gRPC inference server for int8 TFLite models."};
+  app.add_option("--model_repository", options.model_repository,
+                 "Model repository: <dir>/<model>/<version>/model.tflite, optional "
+                 "<dir>/<model>/config.pbtxt and labels.txt")
+      ->capture_default_str();
+  app.add_option("--address", options.address, "Address to listen on (gRPC and HTTP)")
+      ->capture_default_str();
+  app.add_option("--grpc_port", options.grpc_port, "gRPC port (0: pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--http_port", options.http_port, "HTTP port for /metrics (0: pick a free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--devices", options.devices,
+                 "Devices to run, comma separated, in order of preference (default: every "
+                 "device that starts here: " +
+                     absl::StrJoin(KnownDeviceNames(), ",") + ")")
+      ->delimiter(',');
+  app.add_option("--queue_size", options.queue_size, "Requests that may wait per device")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--workers_per_device", options.workers_per_device,
+                 "Worker threads per device")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--drain_timeout", options.drain_timeout_seconds,
+                 "Seconds to finish in-flight requests after SIGTERM/SIGINT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--repository_poll_seconds", options.repository_poll_seconds,
+                 "How often to look for new or changed model versions (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--default_top_k", options.default_top_k,
+                 "top_k when neither the request nor the model config sets one")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return false;
+  }
+  return true;
+}
+
+int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
+  // Signals are taken by sigwait below: block them before any thread starts so
+  // every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ServerMetrics metrics;
+  std::vector<std::string> failures;
+  const std::vector<std::string> names =
+      options.devices.empty() ? KnownDeviceNames() : options.devices;
+  auto devices = DeviceManager::Start(names, factory, options.queue_size,
+                                      options.workers_per_device, &failures);
+  for (const std::string& f : failures) spdlog::warn("device not started: {}", f);
+  if (!devices.ok()) {
+    spdlog::error("{}", devices.status().ToString());
+    return 1;
+  }
+  for (const auto& d : (*devices)->devices()) metrics.SetDeviceUp(d->info.name, true);
+
+  ModelRepository repository(options.model_repository);
+  std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+  ModelRegistry registry(repository, **devices, metrics,
+                         [&health](const std::string& model, bool serving) {
+                           if (auto* h = health.load()) h->SetServingStatus(model, serving);
+                         });
+  for (const std::string& f : registry.LoadAll()) spdlog::warn("model skipped: {}", f);
+  spdlog::info("{} model version(s) loaded from {}", registry.Snapshot().size(),
+               repository.root());
+
+  ClassifyPipeline pipeline(registry, **devices, metrics, options.default_top_k);
+  InferenceService inference(pipeline, registry, **devices);
+  AdminService admin(registry);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(absl::StrCat(options.address, ":", options.grpc_port),
+                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&inference);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    spdlog::error("cannot serve gRPC on {}:{}", options.address, options.grpc_port);
+    return 1;
+  }
+  auto http = HttpServer::Start(options.address, options.http_port, [&] {
+    for (const auto& d : (*devices)->devices()) {
+      metrics.SetQueueDepth(d->info.name, d->scheduler->depth());
+    }
+    return metrics.Serialize();
+  });
+  if (!http.ok()) {
+    spdlog::error("{}", http.status().ToString());
+    server->Shutdown();
+    return 1;
+  }
+
+  grpc::HealthCheckServiceInterface* health_service = server->GetHealthCheckService();
+  for (const auto& served : registry.Snapshot()) {
+    health_service->SetServingStatus(served->name(), true);
+  }
+  health.store(health_service);
+  health_service->SetServingStatus("", true);
+  RepositoryPoller poller(registry, options.repository_poll_seconds);
+  // Machine-readable readiness line (tests and scripts wait for it).
+  spdlog::info("tinyserve ready: grpc port {} http port {} devices {}", grpc_port,
+               (*http)->port(),
+               absl::StrJoin((*devices)->devices(), ",", [](std::string* out, const auto& d) {
+                 out->append(d->info.name);
+               }));
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("signal {}: draining for up to {} s", signal_number, options.drain_timeout_seconds);
+  health.store(nullptr);
+  health_service->Shutdown();  // every service NOT_SERVING from here on
+  poller.Stop();
+  // Stops accepting calls and waits for in-flight ones (device workers keep
+  // running to finish them); past the deadline the rest are cancelled.
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                       std::chrono::duration<double>(options.drain_timeout_seconds)));
+  (*devices)->Shutdown();
+  http->reset();
+  spdlog::info("tinyserve stopped");
+  return 0;
+}
+
+}  // namespace tinyserve::server

@@ -1,0 +1,101 @@
+#include "tests/server/test_devices.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "devices/device_registry.h"
+#include "devices/ref/ref_device.h"
+
+namespace tinyserve::testing {
+namespace {
+
+std::atomic<int> invoke_count{0};
+
+int SlowDeviceMillis() {
+  const char* env = std::getenv("TINYSERVE_SLOW_DEVICE_MS");
+  if (env == nullptr || *env == '\0') return 200;
+  char* end = nullptr;
+  const long ms = std::strtol(env, &end, 10);
+  return (end != nullptr && *end == '\0' && ms >= 0 && ms <= 60000) ? static_cast<int>(ms) : 200;
+}
+
+class SlowSession : public Session {
+ public:
+  SlowSession(std::unique_ptr<Session> inner, int millis)
+      : inner_(std::move(inner)), millis_(millis) {}
+  absl::Span<uint8_t> input(int i) override { return inner_->input(i); }
+  absl::Span<const uint8_t> output(int i) const override { return inner_->output(i); }
+  absl::StatusOr<InvokeStats> Invoke(const InvokeOptions& options) override {
+    const auto start = std::chrono::steady_clock::now();
+    // Tests wait for this line to know a request is running (not queued).
+    std::fprintf(stderr, "slow device: invoke #%d started\n", ++invoke_count);
+    std::this_thread::sleep_for(std::chrono::milliseconds(millis_));
+    auto stats = inner_->Invoke(options);
+    if (stats.ok()) {
+      stats->device_nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::steady_clock::now() - start)
+                                      .count();
+    }
+    return stats;
+  }
+
+ private:
+  std::unique_ptr<Session> inner_;
+  const int millis_;
+};
+
+class SlowExecutable : public Executable {
+ public:
+  SlowExecutable(std::shared_ptr<const Executable> inner, int millis)
+      : inner_(std::move(inner)), millis_(millis) {}
+  const Model& model() const override { return inner_->model(); }
+  size_t arena_bytes() const override { return inner_->arena_bytes(); }
+  absl::StatusOr<std::unique_ptr<Session>> NewSession() const override {
+    auto session = inner_->NewSession();
+    if (!session.ok()) return session.status();
+    return std::unique_ptr<Session>(new SlowSession(std::move(*session), millis_));
+  }
+
+ private:
+  std::shared_ptr<const Executable> inner_;
+  const int millis_;
+};
+
+class SlowDevice : public Device {
+ public:
+  SlowDevice() : millis_(SlowDeviceMillis()) {}
+  DeviceInfo Describe() const override {
+    DeviceInfo info = ref_.Describe();
+    info.name = "slow";
+    info.kind = "test-slow";
+    info.description = "test only: the reference kernels after a " + std::to_string(millis_) +
+                       " ms sleep per invoke";
+    return info;
+  }
+  absl::StatusOr<std::shared_ptr<const Executable>> Compile(
+      std::shared_ptr<const Model> model) const override {
+    auto inner = ref_.Compile(std::move(model));
+    if (!inner.ok()) return inner.status();
+    return std::shared_ptr<const Executable>(
+        std::make_shared<SlowExecutable>(std::move(*inner), millis_));
+  }
+
+ private:
+  RefDevice ref_;
+  const int millis_;
+};
+
+}  // namespace
+
+std::vector<std::string> TestDeviceNames() { return {"slow"}; }
+
+absl::StatusOr<std::unique_ptr<Device>> CreateTestOrNormalDevice(const std::string& name) {
+  if (name == "slow") return std::unique_ptr<Device>(new SlowDevice());
+  return CreateDevice(name);
+}
+
+}  // namespace tinyserve::testing
