@@ -1,5 +1,8 @@
 // tinyserve-cli classify: one input through one model, results and metrics.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <vector>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +47,49 @@ void PrintHuman(const v1::ClassifyResponse& r) {
               static_cast<long long>(q.output_at_rails()));
 }
 
+// Nearest-rank percentile of a sorted vector.
+double Percentile(const std::vector<double>& sorted, double q) {
+  return sorted[static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5)];
+}
+
+// Sends the request `repeat` times in sequence; prints percentiles of the
+// server's own total time and of the client's round trip.
+int Repeat(const Connection& c, v1::Inference::Stub& stub, const v1::ClassifyRequest& request,
+           int repeat, bool json) {
+  std::vector<double> server_us, device_us, round_trip_us;
+  for (int i = 0; i < repeat; ++i) {
+    v1::ClassifyResponse response;
+    const auto start = std::chrono::steady_clock::now();
+    const grpc::Status status = stub.Classify(c.NewContext().get(), request, &response);
+    const auto end = std::chrono::steady_clock::now();
+    if (!status.ok()) return FailCall(c, status);
+    server_us.push_back(response.metrics().latency_us().total());
+    device_us.push_back(response.metrics().latency_us().device());
+    round_trip_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
+  }
+  std::sort(server_us.begin(), server_us.end());
+  std::sort(device_us.begin(), device_us.end());
+  std::sort(round_trip_us.begin(), round_trip_us.end());
+  if (json) {
+    std::printf(
+        "{\"model\": \"%s\", \"requests\": %d, \"server_total_us\": {\"p50\": %.1f, \"p99\": %.1f}, "
+        "\"device_us\": {\"p50\": %.1f, \"p99\": %.1f}, \"round_trip_us\": {\"p50\": %.1f, "
+        "\"p99\": %.1f}}\n",
+        request.model().c_str(), repeat, Percentile(server_us, 0.5), Percentile(server_us, 0.99),
+        Percentile(device_us, 0.5), Percentile(device_us, 0.99), Percentile(round_trip_us, 0.5),
+        Percentile(round_trip_us, 0.99));
+    return 0;
+  }
+  std::printf("%s: %d sequential requests\n", request.model().c_str(), repeat);
+  std::printf("  server total us: median %.1f  p99 %.1f\n", Percentile(server_us, 0.5),
+              Percentile(server_us, 0.99));
+  std::printf("  device us:       median %.1f  p99 %.1f\n", Percentile(device_us, 0.5),
+              Percentile(device_us, 0.99));
+  std::printf("  round trip us:   median %.1f  p99 %.1f\n", Percentile(round_trip_us, 0.5),
+              Percentile(round_trip_us, 0.99));
+  return 0;
+}
+
 }  // namespace
 
 int Classify(const Connection& c, const ClassifyArgs& args) {
@@ -63,6 +109,7 @@ int Classify(const Connection& c, const ClassifyArgs& args) {
   if (absl::Status s = FillInput(args.input, metadata, request); !s.ok()) {
     return Fail(std::string(s.message()));
   }
+  if (args.repeat > 1) return Repeat(c, stub, request, args.repeat, args.json);
   v1::ClassifyResponse response;
   status = stub.Classify(c.NewContext().get(), request, &response);
   if (!status.ok()) return FailCall(c, status);

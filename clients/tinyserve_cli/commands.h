@@ -26,6 +26,7 @@ struct ClassifyArgs {
   std::string input;
   int top_k = 0;
   bool json = false;
+  int repeat = 1;  // > 1: send the request this many times, report latency percentiles
 };
 
 int Classify(const Connection& c, const ClassifyArgs& args);

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
       ->required();
   classify_cmd->add_option("--top_k", classify.top_k, "Classes to return (0: model default)")
       ->check(CLI::NonNegativeNumber);
+  classify_cmd->add_option("--repeat", classify.repeat,
+                           "Send the request N times in sequence and print latency percentiles "
+                           "(server total, device, round trip) instead of the result")
+      ->check(CLI::PositiveNumber);
   classify_cmd->add_flag("--json", json, "Machine-readable JSON output");
 
   auto* models_cmd = app.add_subcommand("models", "List loaded models");

@@ -64,24 +64,14 @@ absl::StatusOr<std::unique_ptr<const OpData>> PrepareLogistic(const PrepareConte
 void EvalLogisticReference(const OpData& op_data, const void* const* inputs,
                            void* const* outputs) {
   const auto& d = static_cast<const LogisticData&>(op_data);
-  const SigmoidInputScaling& s = d.input;
-  const auto* in = static_cast<const int8_t*>(inputs[kLogisticInputTensor]);
-  auto* out = static_cast<int8_t*>(outputs[kLogisticOutputTensor]);
-  for (int64_t i = 0; i < d.size; ++i) {
-    const int32_t x = in[i] - s.zero_point;
-    if (x <= -s.range_radius) {
-      out[i] = -128;
-    } else if (x >= s.range_radius) {
-      out[i] = 127;
-    } else {
-      const int32_t x_q4 = MultiplyByQuantizedMultiplier(x, s.multiplier, s.left_shift);
-      const int32_t y_q0 =
-          fixed_point::Logistic(fixed_point::Q<kInputIntegerBits>::FromRaw(x_q4)).raw;
-      // Q0.31 -> 1/256 steps, then the fixed zero point -128.
-      const int32_t v = RoundingDivideByPOT(y_q0, 31 - 8) - 128;
-      out[i] = static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
-    }
-  }
+  MapSigmoidInputs(d.input, d.size, static_cast<const int8_t*>(inputs[kLogisticInputTensor]),
+                   static_cast<int8_t*>(outputs[kLogisticOutputTensor]), [](int32_t x_q4) {
+                     const int32_t y_q0 =
+                         fixed_point::Logistic(fixed_point::Q<kInputIntegerBits>::FromRaw(x_q4)).raw;
+                     // Q0.31 -> 1/256 steps, then the fixed zero point -128.
+                     const int32_t v = RoundingDivideByPOT(y_q0, 31 - 8) - 128;
+                     return static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
+                   });
 }
 
 }  // namespace tinyserve

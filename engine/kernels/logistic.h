@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "engine/kernels/kernel.h"
+#include "engine/quant/requantize.h"
 
 namespace tinyserve {
 
@@ -27,6 +28,24 @@ struct SigmoidInputScaling {
 
 // Validates input 0 (int8, per-tensor) and computes its scaling.
 absl::StatusOr<SigmoidInputScaling> PrepareSigmoidInputScaling(const PrepareContext& ctx);
+
+// The loop LOGISTIC and TANH share: inputs at or beyond the radius saturate to
+// -128/127; the others are rescaled to Q4.27 and mapped by `f` to the int8
+// output.
+template <typename F>
+void MapSigmoidInputs(const SigmoidInputScaling& s, int64_t size, const int8_t* in, int8_t* out,
+                      F f) {
+  for (int64_t i = 0; i < size; ++i) {
+    const int32_t x = in[i] - s.zero_point;
+    if (x <= -s.range_radius) {
+      out[i] = -128;
+    } else if (x >= s.range_radius) {
+      out[i] = 127;
+    } else {
+      out[i] = f(MultiplyByQuantizedMultiplier(x, s.multiplier, s.left_shift));
+    }
+  }
+}
 
 struct LogisticData : OpData {
   int64_t size = 0;

@@ -28,23 +28,13 @@ absl::StatusOr<std::unique_ptr<const OpData>> PrepareTanh(const PrepareContext& 
 
 void EvalTanhReference(const OpData& op_data, const void* const* inputs, void* const* outputs) {
   const auto& d = static_cast<const TanhData&>(op_data);
-  const SigmoidInputScaling& s = d.input;
-  const auto* in = static_cast<const int8_t*>(inputs[kTanhInputTensor]);
-  auto* out = static_cast<int8_t*>(outputs[kTanhOutputTensor]);
-  for (int64_t i = 0; i < d.size; ++i) {
-    const int32_t x = in[i] - s.zero_point;
-    if (x <= -s.range_radius) {
-      out[i] = -128;
-    } else if (x >= s.range_radius) {
-      out[i] = 127;
-    } else {
-      const int32_t x_q4 = MultiplyByQuantizedMultiplier(x, s.multiplier, s.left_shift);
-      const int32_t y_q0 = fixed_point::Tanh(fixed_point::Q<4>::FromRaw(x_q4)).raw;
-      // Q0.31 -> 1/128 steps.
-      const int32_t v = RoundingDivideByPOT(y_q0, 31 - 7);
-      out[i] = static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
-    }
-  }
+  MapSigmoidInputs(d.input, d.size, static_cast<const int8_t*>(inputs[kTanhInputTensor]),
+                   static_cast<int8_t*>(outputs[kTanhOutputTensor]), [](int32_t x_q4) {
+                     const int32_t y_q0 = fixed_point::Tanh(fixed_point::Q<4>::FromRaw(x_q4)).raw;
+                     // Q0.31 -> 1/128 steps.
+                     const int32_t v = RoundingDivideByPOT(y_q0, 31 - 7);
+                     return static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
+                   });
 }
 
 }  // namespace tinyserve
