@@ -10,33 +10,20 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/run_command.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve {
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-Result RunTool(const std::string& args) {
-  const std::string command = std::string(TINYSERVE_MODEL_TOOL) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+// Runs tinyserve-model with `args`; output holds stdout then stderr.
+testing::CommandResult RunTool(const std::string& args) {
+  testing::CommandResult r = testing::RunCommand(std::string(TINYSERVE_MODEL_TOOL) + " " + args);
+  r.output += r.error;
+  return r;
 }
 
-std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("tinyserve_tool_test_" + std::to_string(getpid()) + "_" + name))
-      .string();
-}
+using testing::TempPath;
 
 TEST(ModelToolTest, RunReproducesOracleOutputsByteForByte) {
   const auto oracle = testing::OracleDir();
@@ -47,7 +34,7 @@ TEST(ModelToolTest, RunReproducesOracleOutputsByteForByte) {
     if (!std::filesystem::exists(dir + "/inputs/input_00.bin")) continue;
     for (const char* vector : {"00", "05"}) {
       const std::string out = TempPath(name + ".bin");
-      const Result run = RunTool("run " + testing::BundledModelPath(name) +
+      const auto run = RunTool("run " + testing::BundledModelPath(name) +
                                  " --device ref --input " + dir + "/inputs/input_" + vector +
                                  ".bin --output " + out);
       ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -64,7 +51,7 @@ TEST(ModelToolTest, RunReproducesOracleOutputsByteForByte) {
 TEST(ModelToolTest, RunRejectsWrongInputSizeWithOneLineError) {
   const std::string in = TempPath("short.bin");
   { std::ofstream(in) << "abc"; }
-  const Result r = RunTool("run " + testing::BundledModelPath("kws_ref_model") +
+  const auto r = RunTool("run " + testing::BundledModelPath("kws_ref_model") +
                            " --device ref --input " + in + " --output " + TempPath("o.bin"));
   std::filesystem::remove(in);
   EXPECT_NE(r.exit_code, 0);
@@ -74,7 +61,7 @@ TEST(ModelToolTest, RunRejectsWrongInputSizeWithOneLineError) {
 }
 
 TEST(ModelToolTest, UnknownDeviceAndBadModelFail) {
-  Result r = RunTool("bench " + testing::BundledModelPath("kws_ref_model") + " --device nope");
+  auto r = RunTool("bench " + testing::BundledModelPath("kws_ref_model") + " --device nope");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("unknown device 'nope'"), std::string::npos) << r.output;
   r = RunTool("inspect /dev/null");
@@ -86,7 +73,7 @@ TEST(ModelToolTest, UnknownDeviceAndBadModelFail) {
 }
 
 TEST(ModelToolTest, InspectJsonHasOpsMacsAndArena) {
-  const Result r = RunTool("inspect " + testing::BundledModelPath("kws_ref_model") + " --json");
+  const auto r = RunTool("inspect " + testing::BundledModelPath("kws_ref_model") + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto doc = nlohmann::json::parse(r.output);
   EXPECT_EQ(doc["model"], "kws_ref_model");
@@ -100,7 +87,7 @@ TEST(ModelToolTest, InspectJsonHasOpsMacsAndArena) {
 }
 
 TEST(ModelToolTest, BenchJsonReportsOrderedLatencies) {
-  const Result r = RunTool("bench " + testing::BundledModelPath("hello_world_int8") +
+  const auto r = RunTool("bench " + testing::BundledModelPath("hello_world_int8") +
                            " --device ref --iterations 20 --warmup 2 --per-op --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto doc = nlohmann::json::parse(r.output);
