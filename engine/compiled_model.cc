@@ -1,5 +1,6 @@
 #include "engine/compiled_model.h"
 
+#include "absl/strings/str_cat.h"
 #include "engine/util/status_macros.h"
 
 namespace tinyserve {
@@ -22,6 +23,11 @@ absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(
     compiled->kernels_.push_back(kernel);
   }
   compiled->arena_ = PlanArena(model->graph());
+  if (compiled->arena_.arena_bytes > kMaxArenaBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model '", model->name(), "' needs a ", compiled->arena_.arena_bytes,
+        "-byte activation arena, above the limit of ", kMaxArenaBytes, " bytes"));
+  }
   compiled->owned_ = std::move(owned);
   compiled->model_ = std::move(model);
   return std::shared_ptr<const CompiledModel>(std::move(compiled));

@@ -14,6 +14,10 @@
 
 namespace tinyserve {
 
+// Largest activation arena a model may need (every Executor allocates one):
+// a bound on what a hostile file can make the server allocate.
+inline constexpr size_t kMaxArenaBytes = size_t{1} << 30;
+
 // One operator's kernel: its eval function and the data it reads (the model's
 // prepared OpData, or data a device derived from it, such as packed weights).
 struct BoundKernel {
