@@ -38,10 +38,11 @@ void PrintHuman(const v1::ClassifyResponse& r) {
   std::string input = absl::StrCat("input scale ", q.input_scale(), " zero point ",
                                    q.input_zero_point());
   if (q.has_input_sqnr_db()) {
-    absl::StrAppend(&input, ", SQNR ",
-                    std::isinf(q.input_sqnr_db()) ? std::string("inf (exact)")
-                                                  : absl::StrCat(std::round(q.input_sqnr_db() * 10) / 10),
-                    " dB, ", q.input_clipped(), " clipped");
+    const std::string sqnr = std::isinf(q.input_sqnr_db())
+                                 ? std::string("exact (SQNR inf)")
+                                 : absl::StrCat("SQNR ", std::round(q.input_sqnr_db() * 10) / 10,
+                                                " dB");
+    absl::StrAppend(&input, ", ", sqnr, ", ", q.input_clipped(), " clipped");
   }
   std::printf("quantization: %s; %lld output element(s) at the rails\n", input.c_str(),
               static_cast<long long>(q.output_at_rails()));
