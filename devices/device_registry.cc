@@ -2,13 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "devices/host/host_device.h"
 #include "devices/ref/ref_device.h"
 
 namespace tinyserve {
 
-std::vector<std::string> KnownDeviceNames() { return {"ref"}; }
+std::vector<std::string> KnownDeviceNames() { return {"host", "ref"}; }
 
 absl::StatusOr<std::unique_ptr<Device>> CreateDevice(const std::string& name) {
+  if (name == "host") return HostDevice::Create();
   if (name == "ref") return std::unique_ptr<Device>(new RefDevice());
   return absl::NotFoundError(absl::StrCat("unknown device '", name, "' (known devices: ",
                                           absl::StrJoin(KnownDeviceNames(), ", "), ")"));

@@ -24,7 +24,11 @@ namespace {
 class BundledServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto server = ServerProcess::Start(ServerConfig{});
+    auto server = ServerProcess::Start([] {
+      ServerConfig c;
+      c.args = {"--devices", "ref"};  // these tests check what `ref` reports
+      return c;
+    }());
     if (server.ok()) {
       server_ = std::move(*server);
     } else {

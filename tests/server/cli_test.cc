@@ -14,7 +14,11 @@ namespace {
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto server = ServerProcess::Start({});
+    auto server = ServerProcess::Start([] {
+      ServerConfig c;
+      c.args = {"--devices", "ref"};  // these tests check what `ref` reports
+      return c;
+    }());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = server->release();
   }

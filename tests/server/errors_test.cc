@@ -41,6 +41,7 @@ class ErrorsTest : public ::testing::Test {
     WriteFile(root + "/bad_config/config.pbtxt", "kind: NOT_A_KIND\n");
     ServerConfig config;
     config.model_repository = root;
+    config.args = {"--devices", "ref"};
     auto server = ServerProcess::Start(config);
     if (server.ok()) {
       server_ = std::move(*server);
