@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/devices/host_isa_support.h"
+#include "tests/support/oracle_vectors.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve {
@@ -21,29 +22,7 @@ namespace {
 using testing::OracleDir;
 using testing::ReadBytes;
 
-struct Vector {
-  std::string set;
-  std::string input;
-  std::string output;
-};
-
-std::vector<Vector> OracleVectors(const nlohmann::json& index) {
-  std::vector<Vector> vectors;
-  for (const auto& item : index["sets"].items()) {
-    const std::string set = item.key();
-    const nlohmann::json& entries = item.value();
-    if (set == "intermediates") continue;
-    auto add = [&](const nlohmann::json& e) {
-      vectors.push_back({set, e["input"].get<std::string>(), e["output"].get<std::string>()});
-    };
-    if (entries.is_array()) {
-      for (const auto& e : entries) add(e);
-    } else {
-      add(entries);
-    }
-  }
-  return vectors;
-}
+using testing::OracleVectors;
 
 class HostOracleTest : public ::testing::TestWithParam<std::string> {};
 
@@ -69,7 +48,7 @@ TEST_P(HostOracleTest, AllVectorsBitExactOnEveryIsa) {
     std::vector<uint8_t> input, expected;
   };
   std::vector<Loaded> vectors;
-  for (const Vector& v : OracleVectors(index)) {
+  for (const testing::OracleVector& v : OracleVectors(index)) {
     Loaded l{v.input, ReadBytes(dir + "/" + v.input), ReadBytes(dir + "/" + v.output)};
     ASSERT_EQ(l.input.size() % in_bytes, 0u) << v.input;
     ASSERT_EQ(l.expected.size(), l.input.size() / in_bytes * out_bytes) << v.output;

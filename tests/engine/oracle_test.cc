@@ -11,6 +11,7 @@
 #include "engine/model.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/oracle_vectors.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve {
@@ -19,29 +20,7 @@ namespace {
 using testing::OracleDir;
 using testing::ReadBytes;
 
-struct Vector {
-  std::string set;
-  std::string input;
-  std::string output;
-};
-
-std::vector<Vector> OracleVectors(const nlohmann::json& index) {
-  std::vector<Vector> vectors;
-  for (const auto& item : index["sets"].items()) {
-    const std::string set = item.key();
-    const nlohmann::json& entries = item.value();
-    if (set == "intermediates") continue;
-    auto add = [&](const nlohmann::json& e) {
-      vectors.push_back({set, e["input"].get<std::string>(), e["output"].get<std::string>()});
-    };
-    if (entries.is_array()) {
-      for (const auto& e : entries) add(e);
-    } else {
-      add(entries);
-    }
-  }
-  return vectors;
-}
+using testing::OracleVectors;
 
 class OracleTest : public ::testing::TestWithParam<std::string> {};
 
@@ -62,7 +41,7 @@ TEST_P(OracleTest, AllVectorsBitExact) {
   const size_t out_bytes = executor.output(0).size();
 
   int exact = 0, total = 0;
-  for (const Vector& v : OracleVectors(index)) {
+  for (const testing::OracleVector& v : OracleVectors(index)) {
     const auto input = ReadBytes(dir + "/" + v.input);
     const auto expected = ReadBytes(dir + "/" + v.output);
     ASSERT_EQ(input.size() % in_bytes, 0u) << v.input;

@@ -133,7 +133,7 @@ TEST_F(BundledServerTest, EveryBundledModelMatchesTheOracleBitExact) {
     ++models_checked;
     const v1::ModelConfig config = BundledConfig(model);
     const std::vector<std::string> labels = BundledLabels(model, config);
-    for (const OracleVector& v : oracle->vectors) {
+    for (const OracleRun& v : oracle->vectors) {
       SCOPED_TRACE(v.id);
       v1::ClassifyResponse response;
       const grpc::Status status =
@@ -234,7 +234,7 @@ TEST_F(BundledServerTest, FloatInputRequantizesToTheOracleInput) {
     const int64_t zp = metadata.inputs(0).zero_point(0);
     // The first few vectors of every set (a sweep contributes its first runs).
     for (size_t i = 0; i < oracle->vectors.size() && i < 16; ++i) {
-      const OracleVector& v = oracle->vectors[i];
+      const OracleRun& v = oracle->vectors[i];
       SCOPED_TRACE(v.id);
       v1::ClassifyResponse response;
       const grpc::Status status = Classify(
@@ -530,7 +530,7 @@ TEST_F(KindsServerTest, RegressorReturnsItsOutputAsScore) {
     EXPECT_FLOAT_EQ(static_cast<float>(response.score()), response.outputs(0).values(0));
     if (oracle) {
       // The sweep holds every int8 input in order: x = -128 is run 0.
-      for (const OracleVector& v : oracle->vectors) {
+      for (const OracleRun& v : oracle->vectors) {
         if (v.id.rfind("sweep_all_int8/", 0) == 0 && AsInt8(v.input[0]) == x) {
           EXPECT_EQ(raw, AsInt8(v.output[0]));
         }

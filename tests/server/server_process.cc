@@ -1,4 +1,5 @@
 #include "tests/server/server_process.h"
+#include "tests/support/oracle_vectors.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -825,28 +826,19 @@ std::optional<OracleModel> LoadOracle(const std::string& model, std::string* why
   result.input_zero_point = index["input"]["zero_point"].get<int64_t>();
   const size_t in_bytes = tensor_bytes(index["input"]);
   const size_t out_bytes = tensor_bytes(index["output"]);
-  for (const auto& item : index["sets"].items()) {
-    if (item.key() == "intermediates") continue;
-    auto add = [&](const nlohmann::json& e) {
-      const std::string input_file = e["input"].get<std::string>();
-      const auto input = ReadBytes(dir + "/" + input_file);
-      const auto output = ReadBytes(dir + "/" + e["output"].get<std::string>());
-      const size_t runs = input.size() / in_bytes;
-      if (input.size() % in_bytes != 0 || output.size() != runs * out_bytes) {
-        throw std::runtime_error("oracle sizes do not match for " + input_file);
-      }
-      for (size_t r = 0; r < runs; ++r) {
-        OracleVector v;
-        v.id = absl::StrCat(item.key(), "/", input_file, runs > 1 ? absl::StrCat("#", r) : "");
-        v.input.assign(input.begin() + r * in_bytes, input.begin() + (r + 1) * in_bytes);
-        v.output.assign(output.begin() + r * out_bytes, output.begin() + (r + 1) * out_bytes);
-        result.vectors.push_back(std::move(v));
-      }
-    };
-    if (item.value().is_array()) {
-      for (const auto& e : item.value()) add(e);
-    } else {
-      add(item.value());
+  for (const OracleVector& vector : OracleVectors(index)) {
+    const auto input = ReadBytes(dir + "/" + vector.input);
+    const auto output = ReadBytes(dir + "/" + vector.output);
+    const size_t runs = input.size() / in_bytes;
+    if (input.size() % in_bytes != 0 || output.size() != runs * out_bytes) {
+      throw std::runtime_error("oracle sizes do not match for " + vector.input);
+    }
+    for (size_t r = 0; r < runs; ++r) {
+      OracleRun run;
+      run.id = absl::StrCat(vector.set, "/", vector.input, runs > 1 ? absl::StrCat("#", r) : "");
+      run.input.assign(input.begin() + r * in_bytes, input.begin() + (r + 1) * in_bytes);
+      run.output.assign(output.begin() + r * out_bytes, output.begin() + (r + 1) * out_bytes);
+      result.vectors.push_back(std::move(run));
     }
   }
   return result;

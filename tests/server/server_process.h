@@ -244,7 +244,7 @@ void InstallBundledModel(const std::string& repo, const std::string& bundled, in
 
 // --- The oracle -------------------------------------------------------------
 
-struct OracleVector {
+struct OracleRun {
   std::string id;  // e.g. "random/inputs/input_03.bin" or "sweep_all_int8/...#17"
   std::vector<uint8_t> input;
   std::vector<uint8_t> output;
@@ -254,7 +254,7 @@ struct OracleModel {
   std::vector<int> input_shape;
   double input_scale = 0;
   int64_t input_zero_point = 0;
-  std::vector<OracleVector> vectors;  // every set; files with several runs split
+  std::vector<OracleRun> vectors;  // every set; files with several runs split
 };
 
 // The oracle's vectors for `model`; nullopt (with `why` set) when the oracle
