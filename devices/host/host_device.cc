@@ -154,12 +154,12 @@ inline void GemvPixel(const PackedWeights& p, const ConvQuantization& q, const i
   }
 }
 
-void EvalHostConv(const OpData& op_data, const void* const* inputs, void* const* outputs) {
-  const auto& d = static_cast<const HostConvData&>(op_data);
-  const WindowGeometry& g = d.base->geometry;
-  const ConvQuantization& q = d.base->quant;
-  const auto* input = static_cast<const int8_t*>(inputs[kConvInputTensor]);
-  auto* output = static_cast<int8_t*>(outputs[0]);
+// The in-image taps of every output position of a window op, in output order:
+// calls f(xs, ids, n, border, ky0, ky1, kx0, kx1) with the input pixel of each
+// of the n taps (xs), its tap index (ids), and whether the window overlaps the
+// padding ([ky0, ky1) x [kx0, kx1) are the taps inside the image).
+template <typename F>
+void ForEachWindow(const WindowGeometry& g, const int8_t* input, F f) {
   const int8_t* xs[kMaxTaps];
   int32_t ids[kMaxTaps];
   for (int b = 0; b < g.batches; ++b) {
@@ -182,11 +182,23 @@ void EvalHostConv(const OpData& op_data, const void* const* inputs, void* const*
           }
         }
         const bool border = ky0 != 0 || ky1 != g.filter_h || kx0 != 0 || kx1 != g.filter_w;
-        GemvPixel(d.w, q, xs, ids, n, border, ky0, ky1, kx0, kx1, output);
-        output += g.out_c;
+        f(xs, ids, n, border, ky0, ky1, kx0, kx1);
       }
     }
   }
+}
+
+void EvalHostConv(const OpData& op_data, const void* const* inputs, void* const* outputs) {
+  const auto& d = static_cast<const HostConvData&>(op_data);
+  const WindowGeometry& g = d.base->geometry;
+  const ConvQuantization& q = d.base->quant;
+  const auto* input = static_cast<const int8_t*>(inputs[kConvInputTensor]);
+  auto* output = static_cast<int8_t*>(outputs[0]);
+  ForEachWindow(g, input, [&](const int8_t* const* xs, const int32_t* ids, int n, bool border,
+                              int ky0, int ky1, int kx0, int kx1) {
+    GemvPixel(d.w, q, xs, ids, n, border, ky0, ky1, kx0, kx1, output);
+    output += g.out_c;
+  });
 }
 
 void EvalHostFullyConnected(const OpData& op_data, const void* const* inputs,
@@ -217,42 +229,20 @@ void EvalHostDepthwise(const OpData& op_data, const void* const* inputs, void* c
   const PackedWeights& p = d.w;
   const auto* input = static_cast<const int8_t*>(inputs[kDepthwiseInputTensor]);
   auto* output = static_cast<int8_t*>(outputs[0]);
-  const int8_t* xs[kMaxTaps];
-  int32_t ids[kMaxTaps];
   int32_t acc[host::kMaxAccumulators];
-  for (int b = 0; b < g.batches; ++b) {
-    for (int oy = 0; oy < g.out_h; ++oy) {
-      const int in_y0 = oy * g.stride_h - g.pad_top;
-      int ky0, ky1;
-      ValidRange(in_y0, g.filter_h, g.dilation_h, g.in_h, ky0, ky1);
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const int in_x0 = ox * g.stride_w - g.pad_left;
-        int kx0, kx1;
-        ValidRange(in_x0, g.filter_w, g.dilation_w, g.in_w, kx0, kx1);
-        int n = 0;
-        for (int ky = ky0; ky < ky1; ++ky) {
-          const int iy = in_y0 + ky * g.dilation_h;
-          for (int kx = kx0; kx < kx1; ++kx) {
-            const int ix = in_x0 + kx * g.dilation_w;
-            xs[n] = input + ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c;
-            ids[n] = ky * g.filter_w + kx;
-            ++n;
-          }
-        }
-        const bool border = ky0 != 0 || ky1 != g.filter_h || kx0 != 0 || kx1 != g.filter_w;
-        for (int c0 = 0; c0 < g.out_c; c0 += host::kMaxAccumulators) {
-          const int cn = std::min(host::kMaxAccumulators, g.out_c - c0);
-          p.isa->depthwise(xs, ids, n, c0, cn, p.packed.data(), g.out_c, acc);
-          for (int c = c0; c < c0 + cn; ++c) {
-            const uint32_t bias = border ? BorderBias(p, q.input_zero_point, c, ky0, ky1, kx0, kx1)
-                                         : static_cast<uint32_t>(p.folded[c]);
-            output[c] = Requantize(static_cast<uint32_t>(acc[c - c0]) + bias, q, c);
-          }
-        }
-        output += g.out_c;
+  ForEachWindow(g, input, [&](const int8_t* const* xs, const int32_t* ids, int n, bool border,
+                              int ky0, int ky1, int kx0, int kx1) {
+    for (int c0 = 0; c0 < g.out_c; c0 += host::kMaxAccumulators) {
+      const int cn = std::min(host::kMaxAccumulators, g.out_c - c0);
+      p.isa->depthwise(xs, ids, n, c0, cn, p.packed.data(), g.out_c, acc);
+      for (int c = c0; c < c0 + cn; ++c) {
+        const uint32_t bias = border ? BorderBias(p, q.input_zero_point, c, ky0, ky1, kx0, kx1)
+                                     : static_cast<uint32_t>(p.folded[c]);
+        output[c] = Requantize(static_cast<uint32_t>(acc[c - c0]) + bias, q, c);
       }
     }
-  }
+    output += g.out_c;
+  });
 }
 
 // ---------------------------------------------------------------------------
