@@ -37,6 +37,11 @@ struct InvokeStats {
   // cycle count and the time it implies on the chip.
   std::optional<int64_t> cycles;
   std::optional<double> estimated_chip_microseconds;
+  // Per operator chip cycles, when the device counts them; valid until next Invoke.
+  absl::Span<const int64_t> op_cycles;
+  // Devices with narrower intermediates than TFLite (xs3: 16-bit output
+  // transforms) count the values they had to saturate: a quantization risk.
+  std::optional<int64_t> saturation_events;
 };
 
 class Session {

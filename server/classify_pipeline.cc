@@ -1,47 +1,27 @@
 #include "server/classify_pipeline.h"
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "devices/device_registry.h"
-#include "engine/quant/tensor_quantization.h"
-#include "server/postprocess.h"
-#include "server/proto_conversion.h"
+#include "server/output_comparison.h"
+#include "spdlog/spdlog.h"
 
 namespace tinyserve::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start, Clock::time_point end = Clock::now()) {
-  return std::chrono::duration<double>(end - start).count();
-}
-
-// Everything one request carries from the gRPC thread to the device worker.
-struct RequestState {
-  std::shared_ptr<const ServedModel> served;
-  const DeviceBinding* binding = nullptr;
-  const v1::ClassifyRequest* request = nullptr;
-  v1::ClassifyResponse* response = nullptr;
-  CallContext call;
-  std::vector<uint8_t> input;  // quantized input bytes
-  std::optional<InputQuantizationReport> quantization;  // float input only
-  int top_k = 0;
-  Clock::time_point enqueued;
-  StageSeconds stages;
-  std::optional<int64_t> cycles;
-  std::optional<double> chip_us;
-  int64_t outputs_at_rails = 0;
-  std::function<void(absl::Status)> done;
-};
-
-// The device a request runs on: the one it names, or the model's default.
+// The device `name` of a model version, or why it cannot run there.
 absl::StatusOr<const DeviceBinding*> SelectDevice(const ServedModel& served,
-                                                  const std::string& requested,
+                                                  const std::string& name,
                                                   const DeviceManager& devices) {
-  const std::string& name = requested.empty() ? served.default_device() : requested;
   if (const DeviceBinding* binding = served.binding(name)) return binding;
   if (devices.Find(name) != nullptr) {
     return absl::UnimplementedError(absl::StrCat("device '", name, "' cannot run model '",
@@ -56,148 +36,151 @@ absl::StatusOr<const DeviceBinding*> SelectDevice(const ServedModel& served,
                                           absl::StrJoin(served.device_names(), ", "), ")"));
 }
 
-// Validates the request's input against the model and fills state.input.
-absl::Status PrepareInput(const v1::ClassifyRequest& request, const Model& model,
-                          RequestState& state) {
-  if (model.num_inputs() != 1) {
-    return absl::UnimplementedError(absl::StrCat("model '", model.name(), "' has ",
-                                                 model.num_inputs(),
-                                                 " inputs; Classify takes single-input models"));
-  }
-  const TensorInfo& tensor = model.input(0);
-  const std::string expected = absl::StrCat(DataTypeName(tensor.type), "[",
-                                            absl::StrJoin(tensor.shape, ","), "]");
-  state.input.resize(tensor.bytes);
-  switch (request.input_case()) {
-    case v1::ClassifyRequest::kRawInput: {
-      const std::string& raw = request.raw_input();
-      if (raw.size() != tensor.bytes) {
-        return absl::InvalidArgumentError(absl::StrCat("raw_input has ", raw.size(),
-                                                       " bytes; model '", model.name(),
-                                                       "' input '", tensor.name, "' is ",
-                                                       expected, " = ", tensor.bytes, " bytes"));
-      }
-      std::copy(raw.begin(), raw.end(), state.input.begin());
-      return absl::OkStatus();
-    }
-    case v1::ClassifyRequest::kFloatInput: {
-      const auto& values = request.float_input().values();
-      if (values.size() != tensor.num_elements()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "float_input has ", values.size(), " values; model '", model.name(), "' input '",
-            tensor.name, "' is ", expected, " = ", tensor.num_elements(), " values"));
-      }
-      auto report = QuantizeInput(tensor, absl::MakeConstSpan(values.data(), values.size()),
-                                  absl::MakeSpan(state.input));
-      if (!report.ok()) return report.status();
-      state.quantization = *report;
-      return absl::OkStatus();
-    }
-    default:
-      return absl::InvalidArgumentError("the request carries no input (set raw_input or float_input)");
-  }
+// A request that failed after its device was known but before it ran: it
+// still counts as a request of that (model, version, device).
+void FailBeforeRun(const DeviceBinding& binding, const CallContext& call, absl::Status status,
+                   const std::function<void(absl::Status)>& done) {
+  RequestOutcome outcome;
+  outcome.code = status.code();
+  outcome.stages.total = std::chrono::duration<double>(Clock::now() - call.received).count();
+  binding.metrics->RecordRequest(outcome);
+  done(std::move(status));
 }
 
-void FillOutputs(RequestState& state, const Session& session) {
-  const ServedModel& served = *state.served;
-  const Model& model = served.model();
-  v1::ClassifyResponse& response = *state.response;
-  std::vector<float> output0;
-  for (int i = 0; i < model.num_outputs(); ++i) {
-    const TensorInfo& tensor = model.output(i);
-    const auto bytes = session.output(i);
-    v1::OutputTensor* out = response.add_outputs();
-    FillTensorSpec(tensor, out->mutable_spec());
-    out->set_raw(bytes.data(), bytes.size());
-    std::vector<float> values = Dequantize(tensor, bytes);
-    out->mutable_values()->Assign(values.begin(), values.end());
-    state.outputs_at_rails += CountAtRails(tensor, bytes);
-    if (i == 0) output0 = std::move(values);
+int64_t UnixMicrosAt(Clock::time_point when) {
+  const auto age = Clock::now() - when;
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             (std::chrono::system_clock::now() - age).time_since_epoch())
+      .count();
+}
+
+// --- Shadow traffic -------------------------------------------------------------
+
+// What a sampled request's shadow run needs once the caller has its answer.
+struct ShadowJob {
+  std::shared_ptr<const ServedModel> served;
+  std::string primary;  // the device the caller's request ran on
+  std::shared_ptr<const PreparedInput> input;
+  int top_k = 1;
+  int64_t arrival_unix_micros = 0;
+};
+
+void RecordShadowOutcome(const ShadowJob& job, const ComparedOutputs& primary,
+                         const v1::ClassifyResponse& shadow_response, absl::Status status) {
+  ShadowTraffic& shadow = *job.served->shadow();
+  // Queue refusals are the designed overload behaviour, not failures.
+  if (absl::IsResourceExhausted(status) || absl::IsUnavailable(status)) {
+    shadow.RecordDropped(job.primary);
+    return;
   }
-  switch (served.kind()) {
-    case v1::REGRESSOR:
-      if (!output0.empty()) response.set_score(output0[0]);
-      break;
-    case v1::AUTOENCODER: {
-      const std::vector<float> input = Dequantize(model.input(0), state.input);
-      response.set_score(MeanSquaredError(input, output0));
-      break;
+  absl::StatusOr<v1::PairComparison> comparison =
+      status.ok() ? CompareOutputs(primary, OutputsOf(shadow_response)) : status;
+  if (!comparison.ok()) {
+    const int64_t errors = shadow.RecordError(job.primary);
+    if ((errors & (errors - 1)) == 0) {  // 1st, 2nd, 4th, ...: a broken device cannot flood the log
+      spdlog::warn("shadow run of model {} version {} on {} failed ({} so far): {}",
+                   job.served->name(), job.served->version(), shadow.device(), errors,
+                   comparison.status().ToString());
     }
-    default: {
-      const TensorInfo& tensor = model.output(0);
-      const auto bytes = session.output(0);
-      for (const RankedClass& c : TopK(output0, state.top_k)) {
-        v1::ClassScore* score = response.add_classes();
-        score->set_index(c.index);
-        if (c.index < static_cast<int>(served.labels().size())) {
-          score->set_label(served.labels()[c.index]);
-        }
-        score->set_score(c.score);
-        score->set_raw(QuantizedValue(tensor, bytes, c.index));
+    return;
+  }
+  comparison->set_device_a(job.primary);
+  comparison->set_device_b(shadow.device());
+  shadow.RecordCompared(job.primary, *comparison, job.input->bytes, job.arrival_unix_micros);
+  job.served->binding(job.primary)->metrics->live().RecordShadow(!comparison->bit_exact(),
+                                                                 LiveNowSecond());
+}
+
+// Queues the shadow run as low-priority work: it may only take the first half
+// of the shadow device's queue, has no deadline, and is dropped (counted) when
+// there is no room. It runs after the caller was answered, so it can neither
+// delay nor fail the caller.
+void StartShadowRun(ShadowJob job, ComparedOutputs primary) {
+  const DeviceBinding* binding = job.served->binding(job.served->shadow()->device());
+  auto response = std::make_shared<v1::ClassifyResponse>();
+  DeviceRun run;
+  run.served = job.served;
+  run.binding = binding;
+  run.input = job.input;
+  run.top_k = job.top_k;
+  run.response = response.get();
+  run.record_request = false;
+  run.max_queue_depth = std::max(1, binding->device->scheduler->capacity() / 2);
+  run.done = [job = std::move(job), primary = std::move(primary),
+              response](absl::Status status) {
+    RecordShadowOutcome(job, primary, *response, std::move(status));
+  };
+  SubmitDeviceRun(std::move(run));
+}
+
+// --- Compare --------------------------------------------------------------------
+
+struct CompareState {
+  std::shared_ptr<const ServedModel> served;
+  std::vector<const DeviceBinding*> bindings;  // request order
+  v1::CompareResponse* response = nullptr;
+  ServerMetrics* metrics = nullptr;
+  std::function<void(absl::Status)> done;
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  size_t pending = 0;          // guarded by mu
+  absl::Status first_error;    // guarded by mu
+};
+
+void FinishCompare(CompareState& state) {
+  if (!state.first_error.ok()) return state.done(state.first_error);
+  v1::CompareResponse& response = *state.response;
+  std::vector<ComparedOutputs> outputs;
+  outputs.reserve(response.results_size());
+  for (const v1::DeviceResult& r : response.results()) outputs.push_back(OutputsOf(r.response()));
+  const int64_t now = LiveNowSecond();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (size_t j = i + 1; j < outputs.size(); ++j) {
+      auto comparison = CompareOutputs(outputs[i], outputs[j]);
+      if (!comparison.ok()) return state.done(comparison.status());
+      const std::string& a = response.results(static_cast<int>(i)).device();
+      const std::string& b = response.results(static_cast<int>(j)).device();
+      comparison->set_device_a(a);
+      comparison->set_device_b(b);
+      const ComparisonResult result = ResultOf(*comparison);
+      state.metrics->RecordCompare(state.served->name(), a, b, result);
+      state.bindings[i]->metrics->live().RecordCompare(result, now);
+      *response.add_pairs() = std::move(*comparison);
+    }
+  }
+  state.done(absl::OkStatus());
+}
+
+void CompleteDevice(const std::shared_ptr<CompareState>& state, size_t index,
+                    absl::Status status) {
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (!status.ok()) {
+      state->failed.store(true);
+      // The first failure is the cause; later ones are its consequences.
+      if (state->first_error.ok()) {
+        state->first_error = absl::Status(
+            status.code(), absl::StrCat("device '", state->bindings[index]->device->info.name,
+                                        "': ", status.message()));
       }
     }
+    last = --state->pending == 0;
   }
-}
-
-void Finish(std::shared_ptr<RequestState> state, absl::Status status) {
-  state->stages.total = SecondsSince(state->call.received);
-  if (status.ok()) {
-    v1::RequestMetrics* m = state->response->mutable_metrics();
-    v1::LatencyMicros* latency = m->mutable_latency_us();
-    latency->set_queue(state->stages.queue * 1e6);
-    latency->set_quantize(state->stages.quantize * 1e6);
-    latency->set_device(state->stages.device * 1e6);
-    latency->set_postprocess(state->stages.postprocess * 1e6);
-    latency->set_total(state->stages.total * 1e6);
-    m->set_device(state->binding->device->info.name);
-    m->set_device_kind(state->binding->device->info.kind);
-    if (state->cycles) m->set_device_cycles(*state->cycles);
-    if (state->chip_us) m->set_estimated_chip_us(*state->chip_us);
-    v1::QuantizationMetrics* q = m->mutable_quantization();
-    const TensorInfo& input = state->served->model().input(0);
-    q->set_input_scale(input.quantization.scale());
-    q->set_input_zero_point(input.quantization.zero_point());
-    if (state->quantization) {
-      q->set_input_sqnr_db(state->quantization->sqnr_db);
-      q->set_input_clipped(state->quantization->clipped);
-    }
-    q->set_output_at_rails(state->outputs_at_rails);
-  }
-  state->binding->metrics->RecordRequest(
-      status.code(), state->stages,
-      state->quantization ? std::optional<double>(state->quantization->sqnr_db) : std::nullopt,
-      state->outputs_at_rails);
-  auto done = std::move(state->done);
-  state.reset();  // release the model snapshot before answering
-  done(status);
-}
-
-void RunOnDevice(std::shared_ptr<RequestState> state, absl::Status status) {
-  state->stages.queue = SecondsSince(state->enqueued);
-  if (!status.ok()) return Finish(std::move(state), status);
-  auto session = state->binding->sessions->Acquire();
-  if (!session.ok()) return Finish(std::move(state), session.status());
-  const auto input = (*session)->input(0);
-  std::copy(state->input.begin(), state->input.end(), input.begin());
-  auto stats = (*session)->Invoke(InvokeOptions{});
-  if (!stats.ok()) {
-    state->binding->sessions->Release(std::move(*session));
-    return Finish(std::move(state), stats.status());
-  }
-  state->stages.device = static_cast<double>(stats->device_nanoseconds) * 1e-9;
-  state->cycles = stats->cycles;
-  state->chip_us = stats->estimated_chip_microseconds;
-  const auto post = Clock::now();
-  state->response->set_model(state->served->name());
-  state->response->set_version(state->served->version());
-  state->response->set_kind(state->served->kind());
-  FillOutputs(*state, **session);
-  state->binding->sessions->Release(std::move(*session));
-  state->stages.postprocess = SecondsSince(post);
-  Finish(std::move(state), absl::OkStatus());
+  if (last) FinishCompare(*state);
 }
 
 }  // namespace
+
+absl::StatusOr<int> ClassifyPipeline::ResolveTopK(const ServedModel& served, int requested) const {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("top_k must not be negative, got ", requested));
+  }
+  if (requested > 0) return requested;
+  const int config_top_k = served.config().default_top_k();
+  return config_top_k > 0 ? config_top_k : default_top_k_;
+}
 
 void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
                                 v1::ClassifyResponse* response, CallContext call,
@@ -207,43 +190,107 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
     metrics_.RecordUnresolved(served.status().code());
     return done(served.status());
   }
-  auto binding = SelectDevice(**served, request.device(), devices_);
+  const std::string& device =
+      request.device().empty() ? (*served)->default_device() : request.device();
+  auto binding = SelectDevice(**served, device, devices_);
   if (!binding.ok()) {
     metrics_.RecordUnresolved(binding.status().code());
     return done(binding.status());
   }
-  auto state = std::make_shared<RequestState>();
+  auto top_k = ResolveTopK(**served, request.top_k());
+  if (!top_k.ok()) return FailBeforeRun(**binding, call, top_k.status(), done);
+  auto input = PrepareInput(
+      (*served)->model(), request.has_raw_input() ? &request.raw_input() : nullptr,
+      request.has_float_input() ? &request.float_input().values() : nullptr);
+  if (!input.ok()) return FailBeforeRun(**binding, call, input.status(), done);
+
+  DeviceRun run;
+  run.served = *served;
+  run.binding = *binding;
+  run.input = std::make_shared<const PreparedInput>(std::move(*input));
+  run.top_k = *top_k;
+  run.response = response;
+  ShadowTraffic* shadow = (*served)->shadow();
+  // A request already on the shadow device has nothing to be compared with.
+  if (shadow != nullptr && shadow->device() != device && shadow->Sample()) {
+    ShadowJob job{*served, device, run.input, *top_k, UnixMicrosAt(call.received)};
+    run.done = [response, done = std::move(done), job = std::move(job)](absl::Status status) mutable {
+      // Copied before answering: after done() the response belongs to gRPC.
+      std::optional<ComparedOutputs> primary;
+      if (status.ok()) primary = OutputsOf(*response);
+      done(std::move(status));
+      if (primary) StartShadowRun(std::move(job), std::move(*primary));
+    };
+  } else {
+    run.done = std::move(done);
+  }
+  run.call = std::move(call);
+  SubmitDeviceRun(std::move(run));
+}
+
+void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareResponse* response,
+                               CallContext call, std::function<void(absl::Status)> done) const {
+  auto fail = [&](absl::Status status) {
+    metrics_.RecordUnresolved(status.code());
+    done(std::move(status));
+  };
+  if (request.devices_size() < 2) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "Compare needs at least two devices, got ", request.devices_size())));
+  }
+  std::set<std::string> seen;
+  for (const std::string& device : request.devices()) {
+    if (device.empty()) return fail(absl::InvalidArgumentError("a device name is empty"));
+    if (!seen.insert(device).second) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("device '", device, "' is named twice; Compare needs distinct devices")));
+    }
+  }
+  auto served = registry_.Resolve(request.model(), request.version());
+  if (!served.ok()) return fail(served.status());
+  auto state = std::make_shared<CompareState>();
+  for (const std::string& device : request.devices()) {
+    auto binding = SelectDevice(**served, device, devices_);
+    if (!binding.ok()) return fail(binding.status());
+    state->bindings.push_back(*binding);
+  }
+  auto top_k = ResolveTopK(**served, request.top_k());
+  if (!top_k.ok()) return fail(top_k.status());
+  auto prepared = PrepareInput(
+      (*served)->model(), request.has_raw_input() ? &request.raw_input() : nullptr,
+      request.has_float_input() ? &request.float_input().values() : nullptr);
+  if (!prepared.ok()) return fail(prepared.status());
+  const auto input = std::make_shared<const PreparedInput>(std::move(*prepared));
+
+  response->set_model((*served)->name());
+  response->set_version((*served)->version());
+  // Every result exists before any run starts: workers then fill distinct,
+  // already-allocated messages concurrently.
+  for (const std::string& device : request.devices()) response->add_results()->set_device(device);
   state->served = *served;
-  state->binding = *binding;
-  state->request = &request;
   state->response = response;
-  state->call = std::move(call);
+  state->metrics = &metrics_;
   state->done = std::move(done);
-  if (request.top_k() < 0) {
-    return Finish(std::move(state), absl::InvalidArgumentError(absl::StrCat(
-                                        "top_k must not be negative, got ", request.top_k())));
-  }
-  const int config_top_k = state->served->config().default_top_k();
-  state->top_k = request.top_k() > 0 ? request.top_k()
-                                     : (config_top_k > 0 ? config_top_k : default_top_k_);
-
-  const auto quantize_start = Clock::now();
-  if (absl::Status s = PrepareInput(request, state->served->model(), *state); !s.ok()) {
-    return Finish(std::move(state), s);
-  }
-  state->stages.quantize = SecondsSince(quantize_start);
-
-  DeviceTask task;
-  task.deadline = state->call.deadline;
-  task.cancelled = state->call.cancelled;
-  task.model_queued = &state->binding->queued;
-  task.model_capacity = state->binding->queue_capacity;
-  state->enqueued = Clock::now();
-  task.run = [state](absl::Status status) mutable { RunOnDevice(std::move(state), status); };
-  DeviceScheduler& scheduler = *state->binding->device->scheduler;
-  // On refusal the task (and its copy of `state`) is destroyed unrun.
-  if (absl::Status s = scheduler.Submit(std::move(task)); !s.ok()) {
-    return Finish(std::move(state), s);
+  state->pending = state->bindings.size();
+  for (size_t i = 0; i < state->bindings.size(); ++i) {
+    if (state->failed.load()) {
+      CompleteDevice(state, i, absl::CancelledError("not run: another device failed"));
+      continue;
+    }
+    DeviceRun run;
+    run.served = *served;
+    run.binding = state->bindings[i];
+    run.input = input;
+    run.top_k = *top_k;
+    run.response = response->mutable_results(static_cast<int>(i))->mutable_response();
+    run.call.received = call.received;
+    run.call.deadline = call.deadline;
+    run.call.cancelled = [cancelled = call.cancelled, state = std::weak_ptr<CompareState>(state)] {
+      const auto s = state.lock();
+      return (s != nullptr && s->failed.load()) || (cancelled && cancelled());
+    };
+    run.done = [state, i](absl::Status status) { CompleteDevice(state, i, std::move(status)); };
+    SubmitDeviceRun(std::move(run));
   }
 }
 

@@ -1,25 +1,21 @@
-// The path of one Classify request: resolve the model version and device,
-// validate and quantize the input, queue on the device, run, post-process, and
-// record metrics. Independent of gRPC: the service adapts calls to it.
+// The path of Classify and Compare requests: resolve the model version and
+// devices, validate and quantize the input once, then one DeviceRun per device
+// (server/device_run.h). Classify also starts the request's shadow run, if
+// sampled, after its caller has been answered. Independent of gRPC: the
+// service adapts calls to it.
 #ifndef TINYSERVE_SERVER_CLASSIFY_PIPELINE_H_
 #define TINYSERVE_SERVER_CLASSIFY_PIPELINE_H_
 
-#include <chrono>
 #include <functional>
 
 #include "absl/status/status.h"
 #include "server/device_manager.h"
+#include "server/device_run.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "tinyserve/v1/tinyserve.pb.h"
 
 namespace tinyserve::server {
-
-struct CallContext {
-  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
-  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
-  std::function<bool()> cancelled;  // may be empty
-};
 
 class ClassifyPipeline {
  public:
@@ -29,11 +25,21 @@ class ClassifyPipeline {
 
   // Calls `done` exactly once: inline when the request fails before queueing,
   // otherwise on the device's worker thread. `request` and `response` must stay
-  // valid until then.
+  // valid until then; neither is touched after `done`.
   void Classify(const v1::ClassifyRequest& request, v1::ClassifyResponse* response,
                 CallContext call, std::function<void(absl::Status)> done) const;
 
+  // The same input on every requested device (each through its own queue,
+  // with the call's deadline and cancellation), then every pair compared.
+  // `done` as for Classify, once the last device has answered; a device that
+  // fails fails the call (with that device's status, naming it) and skips the
+  // runs still queued on the others.
+  void Compare(const v1::CompareRequest& request, v1::CompareResponse* response,
+               CallContext call, std::function<void(absl::Status)> done) const;
+
  private:
+  absl::StatusOr<int> ResolveTopK(const ServedModel& served, int requested) const;
+
   const ModelRegistry& registry_;
   const DeviceManager& devices_;
   ServerMetrics& metrics_;

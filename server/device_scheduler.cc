@@ -21,6 +21,12 @@ absl::Status DeviceScheduler::Submit(DeviceTask task) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "device '", device_, "' queue is full (", capacity_, " requests waiting)"));
     }
+    if (task.max_depth > 0 && static_cast<int>(queue_.size()) >= task.max_depth) {
+      return absl::ResourceExhaustedError(absl::StrCat("device '", device_, "' queue holds ",
+                                                       queue_.size(), " requests; this task may "
+                                                       "only join a queue under ",
+                                                       task.max_depth));
+    }
     if (task.model_queued != nullptr && task.model_capacity > 0) {
       if (task.model_queued->load() >= task.model_capacity) {
         return absl::ResourceExhaustedError(absl::StrCat(

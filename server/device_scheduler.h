@@ -27,6 +27,9 @@ struct DeviceTask {
   // Optional per-model cap on this device: counts this task while queued.
   std::atomic<int>* model_queued = nullptr;
   int model_capacity = 0;  // 0: no per-model cap
+  // Refused unless the queue holds fewer than this many tasks (0: the
+  // capacity): low-priority work leaves the rest of the queue to others.
+  int max_depth = 0;
 };
 
 class DeviceScheduler {

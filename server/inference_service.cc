@@ -1,7 +1,9 @@
 #include "server/inference_service.h"
 
+#include <algorithm>
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "engine/model_stats.h"
 #include "server/grpc_status.h"
 #include "server/proto_conversion.h"
@@ -18,6 +20,64 @@ grpc::ServerUnaryReactor* InferenceService::Classify(grpc::CallbackServerContext
   pipeline_.Classify(*request, response, std::move(call),
                      [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* InferenceService::Compare(grpc::CallbackServerContext* context,
+                                                    const v1::CompareRequest* request,
+                                                    v1::CompareResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CallContext call;
+  call.deadline = context->deadline();
+  call.cancelled = [context] { return context->IsCancelled(); };
+  pipeline_.Compare(*request, response, std::move(call),
+                    [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InferenceService::GetShadowMismatches(
+    grpc::CallbackServerContext* context, const v1::GetShadowMismatchesRequest* request,
+    v1::GetShadowMismatchesResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  auto finish = [reactor](absl::Status status) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  };
+  if (request->limit() < 0) {
+    return finish(absl::InvalidArgumentError(
+        absl::StrCat("limit must not be negative, got ", request->limit())));
+  }
+  // Every loaded version keeps its own shadow record; the answer merges them.
+  std::vector<std::shared_ptr<const ServedModel>> versions;
+  for (const auto& served : registry_.Snapshot()) {
+    if (served->name() == request->model()) versions.push_back(served);
+  }
+  if (versions.empty()) {
+    return finish(absl::NotFoundError(absl::StrCat("model '", request->model(), "' is not loaded")));
+  }
+  std::vector<v1::ShadowMismatch> mismatches;
+  bool configured = false;
+  for (const auto& served : versions) {
+    const ShadowTraffic* shadow = served->shadow();
+    if (shadow == nullptr) continue;
+    configured = true;
+    response->set_sampled(response->sampled() + shadow->sampled());
+    response->set_mismatched(response->mismatched() + shadow->mismatched());
+    for (v1::ShadowMismatch& m : shadow->Mismatches()) mismatches.push_back(std::move(m));
+  }
+  if (!configured) {
+    return finish(absl::FailedPreconditionError(absl::StrCat(
+        "model '", request->model(),
+        "' has no shadow traffic configured (config.pbtxt: shadow { device: ... })")));
+  }
+  std::stable_sort(mismatches.begin(), mismatches.end(),
+                   [](const v1::ShadowMismatch& a, const v1::ShadowMismatch& b) {
+                     return a.unix_micros() > b.unix_micros();
+                   });
+  if (request->limit() > 0 && mismatches.size() > static_cast<size_t>(request->limit())) {
+    mismatches.resize(static_cast<size_t>(request->limit()));
+  }
+  for (v1::ShadowMismatch& m : mismatches) *response->add_mismatches() = std::move(m);
+  return finish(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* InferenceService::ListModels(grpc::CallbackServerContext* context,

@@ -28,6 +28,12 @@ class InferenceService final : public v1::Inference::CallbackService {
   grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context,
                                         const v1::ListDevicesRequest* request,
                                         v1::ListDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* Compare(grpc::CallbackServerContext* context,
+                                    const v1::CompareRequest* request,
+                                    v1::CompareResponse* response) override;
+  grpc::ServerUnaryReactor* GetShadowMismatches(grpc::CallbackServerContext* context,
+                                                const v1::GetShadowMismatchesRequest* request,
+                                                v1::GetShadowMismatchesResponse* response) override;
 
  private:
   const ClassifyPipeline& pipeline_;

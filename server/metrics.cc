@@ -34,7 +34,8 @@ ServerMetrics::ServerMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(prometheus::BuildCounter()
                     .Name("tinyserve_requests_total")
-                    .Help("Classify requests by model, version, device and gRPC status code")
+                    .Help("Inference requests (Classify, and each device of a Compare) by "
+                        "model, version, device and gRPC status code")
                     .Register(*registry_)),
       durations_(prometheus::BuildHistogram()
                      .Name("tinyserve_request_duration_seconds")
@@ -62,7 +63,17 @@ ServerMetrics::ServerMetrics()
       model_loads_(prometheus::BuildCounter()
                        .Name("tinyserve_model_loads_total")
                        .Help("Model version loads by result (success, failure)")
-                       .Register(*registry_)) {}
+                       .Register(*registry_)),
+      compare_(prometheus::BuildCounter()
+                   .Name("tinyserve_compare_total")
+                   .Help("Compare device pairs by result: exact, differs, top1_differs (each "
+                         "pair counted once, under its most severe result)")
+                   .Register(*registry_)),
+      shadow_(prometheus::BuildCounter()
+                  .Name("tinyserve_shadow_total")
+                  .Help("Shadow runs by result: exact, differs, top1_differs (as compare), "
+                        "dropped (shadow queue full), error (the shadow device failed)")
+                  .Register(*registry_)) {}
 
 std::unique_ptr<ModelDeviceMetrics> ServerMetrics::ForModelDevice(const std::string& model,
                                                                   int64_t version,
@@ -86,6 +97,25 @@ void ServerMetrics::SetQueueDepth(const std::string& device, int depth) {
 
 void ServerMetrics::SetDeviceUp(const std::string& device, bool up) {
   device_up_.Add({{"device", device}}).Set(up ? 1 : 0);
+}
+
+void ServerMetrics::RecordCompare(const std::string& model, const std::string& device_a,
+                                  const std::string& device_b, ComparisonResult result) {
+  // A label lookup per pair: Compare is a diagnostic call, not the hot path.
+  compare_
+      .Add({{"model", model},
+            {"device_a", device_a},
+            {"device_b", device_b},
+            {"result", ComparisonResultName(result)}})
+      .Increment();
+}
+
+prometheus::Counter& ServerMetrics::ShadowCounter(const std::string& model,
+                                                  const std::string& primary,
+                                                  const std::string& shadow,
+                                                  const std::string& result) {
+  return shadow_.Add(
+      {{"model", model}, {"primary", primary}, {"shadow", shadow}, {"result", result}});
 }
 
 std::string ServerMetrics::Serialize() {
@@ -128,11 +158,20 @@ prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
   return *counter;
 }
 
-void ModelDeviceMetrics::RecordRequest(absl::StatusCode code, const StageSeconds& stages,
-                                       std::optional<double> input_sqnr_db,
-                                       int64_t outputs_at_rails) {
-  CodeCounter(code).Increment();
-  if (code != absl::StatusCode::kOk) return;
+void ModelDeviceMetrics::RecordRequest(const RequestOutcome& outcome) {
+  const StageSeconds& stages = outcome.stages;
+  live_.RecordRequest({.code = outcome.code,
+                       .total_us = stages.total * 1e6,
+                       .device_us = stages.device * 1e6,
+                       .input_sqnr_db = outcome.input_sqnr_db,
+                       .outputs_at_rails = outcome.outputs_at_rails,
+                       .saturation_events = outcome.saturation_events,
+                       .estimated_chip_us = outcome.estimated_chip_us},
+                      LiveNowSecond());
+  CodeCounter(outcome.code).Increment();
+  if (outcome.code != absl::StatusCode::kOk) return;
+  const std::optional<double>& input_sqnr_db = outcome.input_sqnr_db;
+  const int64_t outputs_at_rails = outcome.outputs_at_rails;
   queue_->Observe(stages.queue);
   quantize_->Observe(stages.quantize);
   device_s_->Observe(stages.device);

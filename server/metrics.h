@@ -18,6 +18,8 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/live_stats.h"
+#include "server/output_comparison.h"
 
 namespace tinyserve::server {
 
@@ -26,14 +28,27 @@ struct StageSeconds {
   double queue = 0, quantize = 0, device = 0, postprocess = 0, total = 0;
 };
 
+// How one request on one device ended, and what it measured.
+struct RequestOutcome {
+  absl::StatusCode code = absl::StatusCode::kOk;
+  StageSeconds stages;
+  std::optional<double> input_sqnr_db;  // float input only
+  int64_t outputs_at_rails = 0;
+  std::optional<int64_t> saturation_events;   // devices that report them
+  std::optional<double> estimated_chip_us;    // devices that estimate it
+};
+
 class ServerMetrics;
 
 class ModelDeviceMetrics {
  public:
-  // One finished request (any outcome). Stage times and quantization figures
-  // are observed for successful requests only.
-  void RecordRequest(absl::StatusCode code, const StageSeconds& stages,
-                     std::optional<double> input_sqnr_db, int64_t outputs_at_rails);
+  // One finished request (any outcome), into Prometheus and the live stats.
+  // Stage times and quantization figures count for successful requests only.
+  void RecordRequest(const RequestOutcome& outcome);
+
+  // The dashboard's per-second view of this model version on this device.
+  LiveSeries& live() { return live_; }
+  const LiveSeries& live() const { return live_; }
 
  private:
   friend class ServerMetrics;
@@ -52,6 +67,7 @@ class ModelDeviceMetrics {
   prometheus::Histogram* total_;
   prometheus::Histogram* sqnr_;
   prometheus::Counter* saturated_;
+  LiveSeries live_;
 };
 
 class ServerMetrics {
@@ -69,6 +85,13 @@ class ServerMetrics {
   void RecordModelLoad(const std::string& model, bool ok);
   void SetQueueDepth(const std::string& device, int depth);
   void SetDeviceUp(const std::string& device, bool up);
+  // One Compare pair, under its most severe result.
+  void RecordCompare(const std::string& model, const std::string& device_a,
+                     const std::string& device_b, ComparisonResult result);
+  // The shadow-traffic counter of one (model, primary, shadow, result); result
+  // is a ComparisonResultName, "dropped" or "error". Looked up once, at load.
+  prometheus::Counter& ShadowCounter(const std::string& model, const std::string& primary,
+                                     const std::string& shadow, const std::string& result);
 
   // Text exposition format of every metric.
   std::string Serialize();
@@ -83,6 +106,8 @@ class ServerMetrics {
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Family<prometheus::Gauge>& device_up_;
   prometheus::Family<prometheus::Counter>& model_loads_;
+  prometheus::Family<prometheus::Counter>& compare_;
+  prometheus::Family<prometheus::Counter>& shadow_;
 };
 
 }  // namespace tinyserve::server

@@ -1,7 +1,10 @@
 #include "server/served_model.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "devices/device_registry.h"
 #include "engine/util/status_macros.h"
 
 namespace tinyserve::server {
@@ -81,6 +84,28 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
     served->default_device_ = wanted;
   } else {
     served->default_device_ = served->device_names_.front();
+  }
+  const v1::ShadowSettings& shadow = served->config_.shadow();
+  if (!shadow.device().empty()) {
+    // Refused like a bad default_device: the config asks for something this
+    // server cannot do, and saying so at load beats silently never shadowing.
+    if (served->binding(shadow.device()) == nullptr) {
+      const auto known = KnownDeviceNames();
+      if (devices.Find(shadow.device()) == nullptr &&
+          std::find(known.begin(), known.end(), shadow.device()) == known.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("model '", name, "': shadow device '", shadow.device(),
+                         "' is unknown (known: ", absl::StrJoin(known, ", "), ")"));
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", name, "': shadow device '", shadow.device(), "' ",
+          devices.Find(shadow.device()) == nullptr
+              ? "is not running on this server"
+              : absl::StrCat("cannot run it: ", served->refusal(shadow.device()))));
+    }
+    TS_ASSIGN_OR_RETURN(served->shadow_,
+                        ShadowTraffic::Create(shadow, name, version, served->device_names_,
+                                              metrics));
   }
   return std::shared_ptr<const ServedModel>(std::move(served));
 }

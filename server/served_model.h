@@ -17,6 +17,7 @@
 #include "server/metrics.h"
 #include "server/model_repository.h"
 #include "server/session_pool.h"
+#include "server/shadow_traffic.h"
 #include "tinyserve/v1/model_config.pb.h"
 
 namespace tinyserve::server {
@@ -55,6 +56,9 @@ class ServedModel {
   const DeviceBinding* binding(const std::string& device) const;
   // Why a running device refused to compile this model ("" if it did not).
   std::string refusal(const std::string& device) const;
+  // Shadow traffic of this version; nullptr without a shadow device in the
+  // config. Internally synchronized, so usable through a const snapshot.
+  ShadowTraffic* shadow() const { return shadow_.get(); }
 
  private:
   ServedModel() = default;
@@ -69,6 +73,7 @@ class ServedModel {
   std::vector<std::string> device_names_;
   std::map<std::string, std::unique_ptr<DeviceBinding>> bindings_;
   std::map<std::string, std::string> refusals_;
+  std::unique_ptr<ShadowTraffic> shadow_;
 };
 
 }  // namespace tinyserve::server

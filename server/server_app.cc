@@ -21,8 +21,10 @@
 #include "server/classify_pipeline.h"
 #include "server/http_server.h"
 #include "server/inference_service.h"
+#include "server/live_stats.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/stats_api.h"
 #include "spdlog/spdlog.h"
 
 namespace tinyserve::server {
@@ -44,6 +46,38 @@ class RepositoryPoller {
     });
   }
   ~RepositoryPoller() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Records every device's queue depth into the live stats a few times a
+// second; the last sample in a second stands for that second's end.
+class QueueDepthSampler {
+ public:
+  QueueDepthSampler(const DeviceManager& devices, QueueDepthHistory& history) {
+    thread_ = std::thread([this, &devices, &history] {
+      std::unique_lock<std::mutex> lock(mu_);
+      do {
+        const int64_t second = LiveNowSecond();
+        for (const auto& d : devices.devices()) {
+          history.Record(d->info.name, d->scheduler->depth(), second);
+        }
+      } while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));
+    });
+  }
+  ~QueueDepthSampler() { Stop(); }
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -158,12 +192,18 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
     spdlog::error("cannot serve gRPC on {}:{}", options.address, options.grpc_port);
     return 1;
   }
-  auto http = HttpServer::Start(options.address, options.http_port, [&] {
-    for (const auto& d : (*devices)->devices()) {
-      metrics.SetQueueDepth(d->info.name, d->scheduler->depth());
-    }
-    return metrics.Serialize();
-  });
+  QueueDepthHistory queue_depths;
+  QueueDepthSampler depth_sampler(**devices, queue_depths);
+  StatsApi stats(registry, **devices, queue_depths);
+  auto http = HttpServer::Start(
+      options.address, options.http_port,
+      [&] {
+        for (const auto& d : (*devices)->devices()) {
+          metrics.SetQueueDepth(d->info.name, d->scheduler->depth());
+        }
+        return metrics.Serialize();
+      },
+      [&stats](const HttpRequest& request) { return stats.Handle(request); });
   if (!http.ok()) {
     spdlog::error("{}", http.status().ToString());
     server->Shutdown();

@@ -34,6 +34,10 @@ void PrintHuman(const v1::ClassifyResponse& r) {
     std::printf("device: %lld cycles, estimated %.1f us on chip\n",
                 static_cast<long long>(m.device_cycles()), m.estimated_chip_us());
   }
+  if (m.has_device_saturation_events()) {
+    std::printf("device: %lld values saturated in 16-bit intermediates\n",
+                static_cast<long long>(m.device_saturation_events()));
+  }
   const v1::QuantizationMetrics& q = m.quantization();
   std::string input = absl::StrCat("input scale ", q.input_scale(), " zero point ",
                                    q.input_zero_point());

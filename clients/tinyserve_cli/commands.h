@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "grpcpp/grpcpp.h"
 #include "tinyserve/v1/tinyserve.grpc.pb.h"
@@ -29,7 +30,42 @@ struct ClassifyArgs {
   int repeat = 1;  // > 1: send the request this many times, report latency percentiles
 };
 
+// tinyserve-cli ab: one input set through Compare on two or more devices.
+struct AbArgs {
+  std::string model;
+  int64_t version = 0;
+  std::vector<std::string> devices;
+  std::string inputs_dir;  // exactly one of inputs_dir, random > 0, oracle_dir
+  int random = 0;
+  uint64_t seed = 0;
+  std::string oracle_dir;
+  std::string labels;  // optional labels file
+  int concurrency = 4;
+  bool json = false;
+  std::string csv;  // optional per-request CSV path
+};
+
+// tinyserve-cli bench: a load generator for one model on one device.
+struct BenchArgs {
+  std::string model;
+  int64_t version = 0;
+  std::string device;
+  std::vector<int> concurrency;  // closed loop: one step per value
+  double rate = 0;               // > 0: open loop at this many requests/s instead
+  std::string arrival = "poisson";  // open loop: "poisson" or "constant"
+  int max_inflight = 32;         // open loop: sender threads (requests in flight at most)
+  double duration_seconds = 5;   // per step (measured part)
+  int64_t requests = 0;          // > 0: per step, the step ends after this many
+  double warmup_seconds = 1;     // before each step, not measured
+  std::string input;             // empty: random inputs
+  uint64_t seed = 0;
+  bool json = false;
+  std::string csv;
+};
+
 int Classify(const Connection& c, const ClassifyArgs& args);
+int Ab(const Connection& c, const AbArgs& args);
+int Bench(const Connection& c, const BenchArgs& args);
 int ListModels(const Connection& c, bool json);
 int Metadata(const Connection& c, const std::string& model, int64_t version, bool json);
 int ListDevices(const Connection& c, bool json);
@@ -41,7 +77,11 @@ void PrintJson(const google::protobuf::Message& message);
 
 // Prints the one-line error for a failed call and returns 1.
 int FailCall(const Connection& c, const grpc::Status& status);
+// "NOT_FOUND", "UNAVAILABLE", ...
+const char* StatusCodeName(grpc::StatusCode code);
 int Fail(const std::string& message);
+// The same line for arguments that parsed but make no sense; returns 2.
+int UsageError(const std::string& message);
 
 }  // namespace tinyserve::cli
 

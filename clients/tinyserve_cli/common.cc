@@ -30,18 +30,26 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int FailCall(const Connection& c, const grpc::Status& status) {
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "tinyserve-cli: error: %s\n", message.c_str());
+  return 2;
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
   static const char* kCodes[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
                                  "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
                                  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
                                  "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
                                  "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
-  const char* name = code >= 0 && code < 17 ? kCodes[code] : "UNKNOWN";
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kCodes[index] : "UNKNOWN";
+}
+
+int FailCall(const Connection& c, const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return Fail(absl::StrCat("server ", c.server, " unavailable: ", status.error_message()));
   }
-  return Fail(absl::StrCat(name, ": ", status.error_message()));
+  return Fail(absl::StrCat(StatusCodeName(status.error_code()), ": ", status.error_message()));
 }
 
 }  // namespace tinyserve::cli

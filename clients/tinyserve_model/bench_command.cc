@@ -49,6 +49,7 @@ int Bench(const BenchArgs& args) {
   InvokeOptions options;
   options.profile_ops = args.per_op;
   std::vector<int64_t> totals;
+  InvokeStats last;  // chip figures: cycles are data-independent, the input is fixed
   std::vector<std::vector<int64_t>> per_op(model.operators().size());
   for (int it = 0; it < args.warmup + args.iterations; ++it) {
     for (int i = 0; i < model.num_inputs(); ++i) {
@@ -57,6 +58,7 @@ int Bench(const BenchArgs& args) {
     auto stats = session.Invoke(options);
     if (!stats.ok()) return Fail(std::string(stats.status().message()));
     if (it < args.warmup) continue;
+    last = *stats;
     totals.push_back(stats->device_nanoseconds);
     for (size_t op = 0; op < stats->op_nanoseconds.size(); ++op) {
       per_op[op].push_back(stats->op_nanoseconds[op]);
@@ -70,6 +72,11 @@ int Bench(const BenchArgs& args) {
                           {"min_us", s.min_us},        {"median_us", s.median_us},
                           {"p90_us", s.p90_us},        {"max_us", s.max_us},
                           {"mean_us", s.mean_us}};
+    if (last.cycles) doc["chip_cycles"] = *last.cycles;
+    if (last.estimated_chip_microseconds) {
+      doc["estimated_chip_us"] = *last.estimated_chip_microseconds;
+    }
+    if (last.saturation_events) doc["saturation_events"] = *last.saturation_events;
     if (args.per_op) {
       nlohmann::json ops = nlohmann::json::array();
       for (const Operator& op : model.operators()) {
@@ -86,6 +93,10 @@ int Bench(const BenchArgs& args) {
               args.device.c_str(), args.iterations, args.warmup);
   std::printf("latency us: min %.1f  median %.1f  p90 %.1f  max %.1f  (mean %.1f)\n", s.min_us,
               s.median_us, s.p90_us, s.max_us, s.mean_us);
+  if (const std::string chip = ChipStatsText(last); !chip.empty()) {
+    std::printf("%s per inference (800 MHz model; wall time above is the emulator's)\n",
+                chip.c_str());
+  }
   if (args.per_op) {
     std::printf("\n  %3s  %-18s %12s\n", "#", "op", "median us");
     for (const Operator& op : model.operators()) {

@@ -35,9 +35,21 @@ struct BenchArgs {
   bool json = false;
 };
 
+// Compares the xs3 device with another device, end to end and op by op.
+struct FidelityArgs {
+  std::string model;
+  std::string device = "xs3";
+  std::string against = "ref";
+  std::string oracle_dir;  // a model's oracle directory, or
+  int random = 0;          // this many SplitMix64 inputs, vector i from seed + i
+  uint64_t seed = 0x5EED0000;
+  bool json = false;
+};
+
 int Inspect(const InspectArgs& args);
 int Run(const RunArgs& args);
 int Bench(const BenchArgs& args);
+int Fidelity(const FidelityArgs& args);
 
 // "tinyserve-model: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
@@ -52,6 +64,10 @@ absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::st
 
 // "int8[1,96,96,3]"
 std::string TensorTypeAndShape(const TensorInfo& tensor);
+
+// For devices that model a chip (xs3): "chip: <cycles> cycles = <us> us on 1
+// thread, <n> 16-bit saturation events"; "" when `stats` has no cycles.
+std::string ChipStatsText(const InvokeStats& stats);
 
 }  // namespace tinyserve::model_tool
 

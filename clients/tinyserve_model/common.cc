@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "clients/tinyserve_model/commands.h"
 #include "devices/device_registry.h"
@@ -41,6 +42,18 @@ absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::st
 
 std::string TensorTypeAndShape(const TensorInfo& tensor) {
   return absl::StrCat(DataTypeName(tensor.type), "[", absl::StrJoin(tensor.shape, ","), "]");
+}
+
+std::string ChipStatsText(const InvokeStats& stats) {
+  if (!stats.cycles) return "";
+  std::string text = absl::StrFormat("chip: %d cycles", *stats.cycles);
+  if (stats.estimated_chip_microseconds) {
+    absl::StrAppendFormat(&text, " = %.1f us on 1 thread", *stats.estimated_chip_microseconds);
+  }
+  if (stats.saturation_events) {
+    absl::StrAppendFormat(&text, ", %d 16-bit saturation events", *stats.saturation_events);
+  }
+  return text;
 }
 
 }  // namespace tinyserve::model_tool

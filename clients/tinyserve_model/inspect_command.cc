@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "clients/tinyserve_model/commands.h"
+#include "clients/tinyserve_model/xs3_report.h"
 #include "engine/model_stats.h"
 #include "nlohmann/json.hpp"
 
@@ -76,7 +77,7 @@ int Inspect(const InspectArgs& args) {
     for (size_t t = 0; t < graph.tensors.size(); ++t) {
       tensors.push_back(TensorJson(static_cast<int>(t), graph.tensors[t]));
     }
-    const json doc = {{"model", model.name()},
+    json doc = {{"model", model.name()},
                       {"path", args.model},
                       {"file_bytes", model.file_bytes()},
                       {"device", args.device},
@@ -87,6 +88,7 @@ int Inspect(const InspectArgs& args) {
                       {"total_macs", stats.total_macs},
                       {"weight_bytes", stats.weight_bytes},
                       {"arena_bytes", arena}};
+    if (const auto* xs3 = AsXs3(*loaded->executable)) doc["xs3"] = Xs3ReportJson(*xs3);
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
   }
@@ -121,6 +123,9 @@ int Inspect(const InspectArgs& args) {
   std::printf("\ntotal MACs:   %lld\nweight bytes: %lld\narena bytes:  %zu (device %s)\n",
               static_cast<long long>(stats.total_macs),
               static_cast<long long>(stats.weight_bytes), arena, args.device.c_str());
+  if (const auto* xs3 = AsXs3(*loaded->executable)) {
+    std::printf("\n%s", Xs3ReportText(*xs3).c_str());
+  }
   return 0;
 }
 

@@ -9,8 +9,8 @@
 int main(int argc, char** argv) {
   using namespace tinyserve::model_tool;
   const std::string devices = absl::StrJoin(tinyserve::KnownDeviceNames(), ", ");
-  CLI::App app{"tinyserve-model: inspect, run and benchmark int8 TFLite models locally "
-               "(no server)."};
+  CLI::App app{"tinyserve-model: inspect, run, benchmark and compare int8 TFLite models "
+               "locally (no server)."};
   app.require_subcommand(1);
 
   InspectArgs inspect;
@@ -51,9 +51,35 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--per-op", bench.per_op, "Also report each operator's median time");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON document");
 
+  FidelityArgs fidelity;
+  auto* fidelity_cmd = app.add_subcommand(
+      "fidelity",
+      "Compare the xs3 device with another device (default ref) end to end and op by op: "
+      "identical outputs, max |d| in LSBs, top-1 agreement, 16-bit saturation events.");
+  fidelity_cmd->add_option("MODEL", fidelity.model, "Path to a .tflite file")->required();
+  fidelity_cmd->add_option("--device", fidelity.device, "Device measured (xs3)")
+      ->capture_default_str();
+  fidelity_cmd->add_option("--against", fidelity.against, "Device compared with (" + devices + ")")
+      ->capture_default_str();
+  auto* oracle_opt = fidelity_cmd->add_option(
+      "--oracle", fidelity.oracle_dir,
+      "The model's oracle directory (index.json, inputs/): run every oracle input");
+  auto* random_opt = fidelity_cmd->add_option("--random", fidelity.random,
+                                              "Run this many seeded random inputs instead")
+                         ->check(CLI::PositiveNumber);
+  oracle_opt->excludes(random_opt);
+  fidelity_cmd->add_option("--seed", fidelity.seed,
+                           "SplitMix64 seed of random input 0 (input i uses seed + i)")
+      ->capture_default_str();
+  fidelity_cmd->add_flag("--json", fidelity.json, "Print one JSON document");
+
   CLI11_PARSE(app, argc, argv);
+  if (fidelity_cmd->parsed() && oracle_opt->count() + random_opt->count() == 0) {
+    return Fail("fidelity needs --oracle DIR or --random N");
+  }
   if (inspect_cmd->parsed()) return Inspect(inspect);
   if (run_cmd->parsed()) return Run(run);
   if (bench_cmd->parsed()) return Bench(bench);
+  if (fidelity_cmd->parsed()) return Fidelity(fidelity);
   return 2;
 }

@@ -1,4 +1,5 @@
 // tinyserve-model run: one inference from raw tensor files to raw tensor files.
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 
@@ -42,6 +43,9 @@ int Run(const RunArgs& args) {
     const auto bytes = (*session)->output(i);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!out) return Fail(absl::StrCat("cannot write output file '", args.outputs[i], "'"));
+  }
+  if (const std::string chip = ChipStatsText(*stats); !chip.empty()) {
+    std::printf("%s\n", chip.c_str());
   }
   return 0;
 }

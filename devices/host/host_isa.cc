@@ -14,7 +14,7 @@ constexpr const char* kAllIsas[] = {"portable", "avx2", "avx512bw", "avx512vnni"
 bool Built(const std::string& isa) {
   if (isa == "portable") return true;
 #if defined(TINYSERVE_HOST_X86)
-  if (isa == "avx2" || isa == "avx512bw") return true;
+  if (isa == "avx2" || isa == "avx512bw" || isa == "avx512vnni") return true;
 #endif
   return false;
 }
@@ -75,6 +75,7 @@ absl::StatusOr<const host::IsaKernels*> HostIsaKernels(const std::string& isa) {
 #if defined(TINYSERVE_HOST_X86)
   if (isa == "avx2") return &host::Avx2Kernels();
   if (isa == "avx512bw") return &host::Avx512bwKernels();
+  if (isa == "avx512vnni") return &host::Avx512vnniKernels();
 #endif
   return absl::FailedPreconditionError(absl::StrCat("host target '", isa, "' is not built"));
 }

@@ -100,5 +100,119 @@ TEST(ModelToolTest, BenchJsonReportsOrderedLatencies) {
   EXPECT_EQ(doc["per_op"].size(), 3u);
 }
 
+// The xs3 device's compile report: per-op placement, output transform, and
+// cycles and chip time on 1 and 5 threads, in text and JSON.
+TEST(ModelToolTest, InspectXs3ReportsPlacementCyclesAndChipTime) {
+  const std::string model = testing::BundledModelPath("kws_ref_model");
+  auto r = RunTool("inspect " + model + " --device xs3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* text : {"xs3 compile report", "us 1T", "us 5T", "vpu", "reference: ",
+                           "group", "total: ", "ms on 5 threads"}) {
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  }
+  r = RunTool("inspect " + model + " --device xs3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto doc = nlohmann::json::parse(r.output);
+  const auto& xs3 = doc["xs3"];
+  ASSERT_EQ(xs3["ops"].size(), 13u);
+  int64_t sum = 0;
+  for (const auto& op : xs3["ops"]) {
+    EXPECT_TRUE(op["placement"] == "vpu" || op["placement"] == "reference") << op;
+    EXPECT_GT(op["cycles_1_thread"].get<int64_t>(), 0) << op;
+    EXPECT_NEAR(op["us_1_thread"].get<double>(), op["cycles_1_thread"].get<double>() / 800.0,
+                1e-9);
+    if (op["placement"] == "vpu" && op["op"] != "MAX_POOL_2D") {
+      EXPECT_TRUE(op["output_transform"].is_string()) << op;
+    }
+    sum += op["cycles_1_thread"].get<int64_t>();
+  }
+  EXPECT_EQ(xs3["total"]["cycles_1_thread"].get<int64_t>(), sum);
+  EXPECT_LT(xs3["total"]["cycles_5_threads"].get<int64_t>(), sum);
+  EXPECT_EQ(xs3["clock_mhz"], 800.0);
+  // Other devices have no xs3 section.
+  r = RunTool("inspect " + model + " --json");
+  EXPECT_FALSE(nlohmann::json::parse(r.output).contains("xs3"));
+}
+
+TEST(ModelToolTest, BenchAndRunOnXs3ReportChipCyclesAndSaturations) {
+  const std::string model = testing::BundledModelPath("hello_world_int8");
+  auto r = RunTool("bench " + model + " --device xs3 --iterations 3 --warmup 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = nlohmann::json::parse(r.output);
+  EXPECT_GT(doc["chip_cycles"].get<int64_t>(), 0);
+  EXPECT_NEAR(doc["estimated_chip_us"].get<double>(), doc["chip_cycles"].get<double>() / 800.0,
+              1e-6);
+  EXPECT_GE(doc["saturation_events"].get<int64_t>(), 0);
+  r = RunTool("bench " + model + " --device xs3 --iterations 3 --warmup 0");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("chip: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("saturation events"), std::string::npos) << r.output;
+  r = RunTool("bench " + model + " --device ref --iterations 3 --warmup 0 --json");
+  EXPECT_FALSE(nlohmann::json::parse(r.output).contains("chip_cycles"));
+
+  const std::string in = TempPath("hw_in.bin"), out = TempPath("hw_out.bin");
+  { std::ofstream(in, std::ios::binary) << 'x'; }
+  r = RunTool("run " + model + " --device xs3 --input " + in + " --output " + out);
+  std::filesystem::remove(in);
+  std::filesystem::remove(out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("chip: "), std::string::npos) << r.output;
+}
+
+TEST(ModelToolTest, FidelityJsonOnRandomInputsReportsEndToEndAndPerOp) {
+  const auto r = RunTool("fidelity " + testing::BundledModelPath("kws_ref_model") +
+                         " --random 3 --seed 7 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto doc = nlohmann::json::parse(r.output);
+  EXPECT_EQ(doc["device"], "xs3");
+  EXPECT_EQ(doc["against"], "ref");
+  EXPECT_EQ(doc["inferences"], 3);
+  EXPECT_EQ(doc["end_to_end"]["elements"], 3 * 12);
+  EXPECT_EQ(doc["top1"]["compared"], 3);
+  EXPECT_GE(doc["saturation_events"].get<int64_t>(), 0);
+  ASSERT_EQ(doc["ops"].size(), 13u);
+  double worst = 0;
+  for (const auto& op : doc["ops"]) {
+    const double d = op["max_abs_diff_lsb"];
+    worst = std::max(worst, d);
+    // Same input on both sides: within XMOS's 1 LSB per op, references exact.
+    EXPECT_LE(d, 1.0) << op;
+    if (op["placement"] == "reference") {
+      EXPECT_EQ(d, 0.0) << op;
+    }
+    EXPECT_GT(op["elements"].get<int64_t>(), 0) << op;
+  }
+  EXPECT_EQ(doc["worst_op_max_abs_diff_lsb"].get<double>(), worst);
+}
+
+TEST(ModelToolTest, FidelityOnOracleInputsPrintsTables) {
+  const auto oracle = testing::OracleDir();
+  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
+  const auto r = RunTool("fidelity " + testing::BundledModelPath("hello_world_int8") +
+                         " --oracle " + *oracle + "/hello_world_int8");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // 14 vector files, one of them the 256-input sweep.
+  EXPECT_NE(r.output.find("270 inferences"), std::string::npos) << r.output;
+  for (const char* text : {"end to end: ", "top-1 n/a", "16-bit saturation events",
+                           "per op", "FULLY_CONNECTED", "worst per-op max |d|: 1 LSB"}) {
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  }
+}
+
+TEST(ModelToolTest, FidelityNeedsInputsAndTheXs3Device) {
+  const std::string model = testing::BundledModelPath("hello_world_int8");
+  auto r = RunTool("fidelity " + model);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("needs --oracle DIR or --random N"), std::string::npos) << r.output;
+  r = RunTool("fidelity " + model + " --device ref --random 1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("is not xs3"), std::string::npos) << r.output;
+  r = RunTool("fidelity " + model + " --oracle /no/such/dir");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("cannot open oracle index"), std::string::npos) << r.output;
+  r = RunTool("fidelity " + model + " --oracle /tmp --random 2");
+  EXPECT_NE(r.exit_code, 0);
+}
+
 }  // namespace
 }  // namespace tinyserve

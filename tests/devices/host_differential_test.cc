@@ -399,6 +399,16 @@ std::vector<uint8_t> GenFullyConnected(Rng& rng, std::string* desc) {
 
 std::vector<uint8_t> GenPool(Rng& rng, std::string* desc, bool average) {
   Window w = DrawWindow(rng, /*dilations=*/false, 12);
+  if (rng.Chance(0.1)) {
+    // A global pool up to 16 x 17 taps (the host averages up to 256 taps in
+    // int16; larger windows use the reference kernel).
+    w.n = 1;
+    w.ih = w.kh = rng.Int(1, 16);
+    w.iw = w.kw = rng.Int(1, 17);
+    w.sh = w.sw = 1;
+    w.same = false;
+    w.oh = w.ow = 1;
+  }
   const int c = Channels(rng, 24);
   const auto act = Activation(rng);
   const float scale = static_cast<float>(std::exp2(rng.Uniform(-8, 1)));
@@ -443,12 +453,22 @@ std::vector<uint8_t> GenAdd(Rng& rng, std::string* desc) {
   };
   drop_leading_ones(s2);  // the output's rank is the larger input rank
   if (rng.Chance(0.5)) std::swap(s1, s2);
-  const float sc1 = static_cast<float>(std::exp2(rng.Uniform(-9, 0)));
-  const float sc2 = rng.Chance(0.2) ? sc1 : static_cast<float>(std::exp2(rng.Uniform(-9, 0)));
-  const float sco = static_cast<float>(std::exp2(rng.Uniform(-9, 1)));
+  float sc1 = static_cast<float>(std::exp2(rng.Uniform(-9, 0)));
+  float sc2 = rng.Chance(0.2) ? sc1 : static_cast<float>(std::exp2(rng.Uniform(-9, 0)));
+  float sco = static_cast<float>(std::exp2(rng.Uniform(-9, 1)));
+  // Extreme regimes: one input's multiplier flushed to zero (scale ratio below
+  // 2^-32), or the smallest output scales allowed (output multiplier in
+  // [0.5, 1): no right shift, most results saturate before the clamp).
+  const int regime = rng.Int(0, 9);
+  if (regime == 0) {
+    (rng.Chance(0.5) ? sc1 : sc2) =
+        static_cast<float>(std::max(sc1, sc2) * std::exp2(-rng.Uniform(33, 40)));
+  } else if (regime == 1) {
+    sco = static_cast<float>(2.0 * std::max(sc1, sc2) * std::exp2(-20 + rng.Uniform(0.001, 1)));
+  }
   const int z1 = ZeroPoint(rng), z2 = ZeroPoint(rng), zo = ZeroPoint(rng);
   const auto act = Activation(rng);
-  *desc = absl::StrCat("ADD in1=[", absl::StrJoin(s1, ","), "] in2=[", absl::StrJoin(s2, ","),
+  *desc = absl::StrCat("ADD regime=", regime, " in1=[", absl::StrJoin(s1, ","), "] in2=[", absl::StrJoin(s2, ","),
                        "] out=[", absl::StrJoin(out_shape, ","), "] s1=", sc1, " zp1=", z1,
                        " s2=", sc2, " zp2=", z2, " s_out=", sco, " zp_out=", zo,
                        " act=", ActivationName(act));

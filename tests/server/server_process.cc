@@ -332,6 +332,23 @@ grpc::Status ListDevices(v1::Inference::Stub& stub, v1::ListDevicesResponse* res
   return stub.ListDevices(&context, v1::ListDevicesRequest(), response);
 }
 
+grpc::Status Compare(v1::Inference::Stub& stub, const v1::CompareRequest& request,
+                     v1::CompareResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(context, kRpcTimeout);
+  return stub.Compare(&context, request, response);
+}
+
+grpc::Status GetShadowMismatches(v1::Inference::Stub& stub, const std::string& model, int limit,
+                                 v1::GetShadowMismatchesResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(context, kRpcTimeout);
+  v1::GetShadowMismatchesRequest request;
+  request.set_model(model);
+  request.set_limit(limit);
+  return stub.GetShadowMismatches(&context, request, response);
+}
+
 v1::ClassifyRequest RawRequest(const std::string& model, const std::vector<uint8_t>& input,
                                const std::string& device, int64_t version, int top_k) {
   v1::ClassifyRequest request;

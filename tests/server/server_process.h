@@ -127,6 +127,10 @@ grpc::Status ListModels(v1::Inference::Stub& stub, v1::ListModelsResponse* respo
 grpc::Status GetModelMetadata(v1::Inference::Stub& stub, const std::string& model,
                               int64_t version, v1::ModelMetadata* response);
 grpc::Status ListDevices(v1::Inference::Stub& stub, v1::ListDevicesResponse* response);
+grpc::Status Compare(v1::Inference::Stub& stub, const v1::CompareRequest& request,
+                     v1::CompareResponse* response);
+grpc::Status GetShadowMismatches(v1::Inference::Stub& stub, const std::string& model, int limit,
+                                 v1::GetShadowMismatchesResponse* response);
 
 v1::ClassifyRequest RawRequest(const std::string& model, const std::vector<uint8_t>& input,
                                const std::string& device = "", int64_t version = 0,

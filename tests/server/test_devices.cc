@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "devices/device_registry.h"
 #include "devices/ref/ref_device.h"
@@ -89,12 +90,92 @@ class SlowDevice : public Device {
   const int millis_;
 };
 
+size_t PerturbIndex() {
+  const char* env = std::getenv("TINYSERVE_PERTURB_INDEX");
+  if (env == nullptr || *env == '\0') return 0;
+  char* end = nullptr;
+  const unsigned long long index = std::strtoull(env, &end, 10);
+  return (end != nullptr && *end == '\0') ? static_cast<size_t>(index) : 0;
+}
+
+// Output 0 is served from a copy, so the ref session's own buffer stays intact.
+class PerturbSession : public Session {
+ public:
+  PerturbSession(std::unique_ptr<Session> inner, size_t index)
+      : inner_(std::move(inner)), index_(index) {}
+  absl::Span<uint8_t> input(int i) override { return inner_->input(i); }
+  absl::Span<const uint8_t> output(int i) const override {
+    return i == 0 ? absl::Span<const uint8_t>(output0_) : inner_->output(i);
+  }
+  absl::StatusOr<InvokeStats> Invoke(const InvokeOptions& options) override {
+    auto stats = inner_->Invoke(options);
+    if (!stats.ok()) return stats;
+    const auto out = inner_->output(0);
+    if (index_ >= out.size()) {
+      return absl::InvalidArgumentError("TINYSERVE_PERTURB_INDEX " + std::to_string(index_) +
+                                        " is past output 0 (" + std::to_string(out.size()) +
+                                        " bytes)");
+    }
+    output0_.assign(out.begin(), out.end());
+    output0_[index_] = static_cast<uint8_t>(output0_[index_] + 1);
+    return stats;
+  }
+
+ private:
+  std::unique_ptr<Session> inner_;
+  const size_t index_;
+  std::vector<uint8_t> output0_;
+};
+
+class PerturbExecutable : public Executable {
+ public:
+  PerturbExecutable(std::shared_ptr<const Executable> inner, size_t index)
+      : inner_(std::move(inner)), index_(index) {}
+  const Model& model() const override { return inner_->model(); }
+  size_t arena_bytes() const override { return inner_->arena_bytes(); }
+  absl::StatusOr<std::unique_ptr<Session>> NewSession() const override {
+    auto session = inner_->NewSession();
+    if (!session.ok()) return session.status();
+    return std::unique_ptr<Session>(new PerturbSession(std::move(*session), index_));
+  }
+
+ private:
+  std::shared_ptr<const Executable> inner_;
+  const size_t index_;
+};
+
+class PerturbDevice : public Device {
+ public:
+  PerturbDevice() : index_(PerturbIndex()) {}
+  DeviceInfo Describe() const override {
+    DeviceInfo info = ref_.Describe();
+    info.name = "perturb";
+    info.kind = "test-perturb";
+    info.description = "test only: the reference kernels with output 0's byte " +
+                       std::to_string(index_) + " incremented by one";
+    info.capabilities.clear();  // not bit-exact with anything
+    return info;
+  }
+  absl::StatusOr<std::shared_ptr<const Executable>> Compile(
+      std::shared_ptr<const Model> model) const override {
+    auto inner = ref_.Compile(std::move(model));
+    if (!inner.ok()) return inner.status();
+    return std::shared_ptr<const Executable>(
+        std::make_shared<PerturbExecutable>(std::move(*inner), index_));
+  }
+
+ private:
+  RefDevice ref_;
+  const size_t index_;
+};
+
 }  // namespace
 
-std::vector<std::string> TestDeviceNames() { return {"slow"}; }
+std::vector<std::string> TestDeviceNames() { return {"slow", "perturb"}; }
 
 absl::StatusOr<std::unique_ptr<Device>> CreateTestOrNormalDevice(const std::string& name) {
   if (name == "slow") return std::unique_ptr<Device>(new SlowDevice());
+  if (name == "perturb") return std::unique_ptr<Device>(new PerturbDevice());
   return CreateDevice(name);
 }
 
