@@ -1,7 +1,8 @@
 // `host`: SIMD int8 kernels for this machine's CPU (portable C++, AVX2,
-// AVX-512BW, chosen at device creation), bit-exact with `ref`. CONV_2D,
-// DEPTHWISE_CONV_2D (depth multiplier 1) and FULLY_CONNECTED run host kernels
-// over weights packed at compile time; every other op runs its reference kernel.
+// AVX-512BW, AVX-512 VNNI, chosen at device creation), bit-exact with `ref`.
+// CONV_2D, FULLY_CONNECTED, DEPTHWISE_CONV_2D (depth multiplier 1), ADD and the
+// pools run host kernels prepared at compile time; every other op runs its
+// reference kernel.
 #ifndef TINYSERVE_DEVICES_HOST_HOST_DEVICE_H_
 #define TINYSERVE_DEVICES_HOST_HOST_DEVICE_H_
 

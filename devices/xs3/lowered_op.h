@@ -24,6 +24,10 @@ struct KernelContext {
   uint8_t* scratch = nullptr;
   size_t scratch_bytes = 0;
   int64_t scalar_slots = 0;
+  // 16-bit saturations that are part of a comparison trick rather than a
+  // clamped value (the -128 detection's VLADD 0x7F80): the session subtracts
+  // them from the reported saturation events.
+  int64_t comparison_saturations = 0;
 };
 
 class LoweredOp : public OpData {

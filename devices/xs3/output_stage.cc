@@ -79,7 +79,9 @@ void RunOutputTransform(KernelContext& ctx, const OutputTransformProgram& progra
 void StoreInt8WithMinus128(KernelContext& ctx, OutputStageScratch& s, int8_t* out, int lanes) {
   Vpu& vpu = *ctx.vpu;
   vpu.Vstr(s.value.bytes);
+  const int64_t saturations_before = vpu.counters().saturations16;
   vpu.Vladd(kMinus128Threshold.bytes);
+  ctx.comparison_saturations += vpu.counters().saturations16 - saturations_before;
   vpu.Vdepth1();
   vpu.Vstr(s.mask.bytes);
   uint32_t negative_lanes;

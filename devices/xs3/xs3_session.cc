@@ -30,6 +30,7 @@ absl::StatusOr<InvokeStats> Xs3Session::Invoke(const InvokeOptions& options) {
   ScopedKernelContext scope(&context_);
   vpu_.ResetCounters();
   context_.scalar_slots = 0;
+  context_.comparison_saturations = 0;
   int64_t vpu_before = 0, scalar_before = 0, total_cycles = 0;
   for (int i = 0; i < static_cast<int>(ops_.size()); ++i) {
     executor_.InvokeOps(i, i + 1, options.profile_ops);
@@ -50,7 +51,7 @@ absl::StatusOr<InvokeStats> Xs3Session::Invoke(const InvokeOptions& options) {
   stats.cycles = total_cycles;
   stats.estimated_chip_microseconds = CyclesToMicroseconds(static_cast<double>(total_cycles));
   stats.op_cycles = op_cycles_;
-  stats.saturation_events = vpu_.counters().saturations16;
+  stats.saturation_events = vpu_.counters().saturations16 - context_.comparison_saturations;
   return stats;
 }
 
