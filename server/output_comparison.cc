@@ -6,27 +6,10 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "tinyserve/v1/data_type_size.h"
 
 namespace tinyserve::server {
 namespace {
-
-size_t ElementSize(v1::DataType dtype) {
-  switch (dtype) {
-    case v1::INT8:
-    case v1::UINT8:
-    case v1::BOOL:
-      return 1;
-    case v1::INT16:
-      return 2;
-    case v1::INT32:
-    case v1::FLOAT32:
-      return 4;
-    case v1::INT64:
-      return 8;
-    default:
-      return 0;
-  }
-}
 
 template <typename T>
 T Load(const std::string& raw, size_t i) {
@@ -133,7 +116,7 @@ absl::StatusOr<v1::PairComparison> CompareOutputs(const ComparedOutputs& a,
   for (size_t t = 0; t < a.tensors.size(); ++t) {
     const ComparedOutputs::Tensor& ta = a.tensors[t];
     const ComparedOutputs::Tensor& tb = b.tensors[t];
-    const size_t size = ElementSize(ta.dtype);
+    const size_t size = static_cast<size_t>(DataTypeBytes(ta.dtype));
     if (ta.dtype != tb.dtype || size == 0 || ta.raw.size() != tb.raw.size() ||
         ta.raw.size() % size != 0) {
       return absl::InternalError(absl::StrCat(

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -30,54 +31,25 @@
 namespace tinyserve::server {
 namespace {
 
-// Runs Poll() every `period` until stopped.
-class RepositoryPoller {
+// Runs `tick` on a thread of its own: once at the start when `tick_first`,
+// then every `period` until stopped. A period <= 0 starts no thread. (The
+// repository poller and the queue-depth sampler.)
+class PeriodicThread {
  public:
-  RepositoryPoller(ModelRegistry& registry, double period_seconds) {
-    if (period_seconds <= 0) return;
-    thread_ = std::thread([this, &registry, period_seconds] {
+  PeriodicThread(std::chrono::duration<double> period, bool tick_first,
+                 std::function<void()> tick) {
+    if (period.count() <= 0) return;
+    thread_ = std::thread([this, period, tick_first, tick = std::move(tick)] {
+      if (tick_first) tick();
       std::unique_lock<std::mutex> lock(mu_);
-      while (!cv_.wait_for(lock, std::chrono::duration<double>(period_seconds),
-                           [this] { return stop_; })) {
+      while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
         lock.unlock();
-        registry.Poll();
+        tick();
         lock.lock();
       }
     });
   }
-  ~RepositoryPoller() { Stop(); }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
-// Records every device's queue depth into the live stats a few times a
-// second; the last sample in a second stands for that second's end.
-class QueueDepthSampler {
- public:
-  QueueDepthSampler(const DeviceManager& devices, QueueDepthHistory& history) {
-    thread_ = std::thread([this, &devices, &history] {
-      std::unique_lock<std::mutex> lock(mu_);
-      do {
-        const int64_t second = LiveNowSecond();
-        for (const auto& d : devices.devices()) {
-          history.Record(d->info.name, d->scheduler->depth(), second);
-        }
-      } while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));
-    });
-  }
-  ~QueueDepthSampler() { Stop(); }
+  ~PeriodicThread() { Stop(); }
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -193,7 +165,14 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
     return 1;
   }
   QueueDepthHistory queue_depths;
-  QueueDepthSampler depth_sampler(**devices, queue_depths);
+  // Every device's queue depth into the live stats a few times a second; the
+  // last sample in a second stands for that second's end.
+  PeriodicThread depth_sampler(std::chrono::milliseconds(250), /*tick_first=*/true, [&] {
+    const int64_t second = LiveNowSecond();
+    for (const auto& d : (*devices)->devices()) {
+      queue_depths.Record(d->info.name, d->scheduler->depth(), second);
+    }
+  });
   StatsApi stats(registry, **devices, queue_depths);
   auto http = HttpServer::Start(
       options.address, options.http_port,
@@ -216,7 +195,8 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
   }
   health.store(health_service);
   health_service->SetServingStatus("", true);
-  RepositoryPoller poller(registry, options.repository_poll_seconds);
+  PeriodicThread poller(std::chrono::duration<double>(options.repository_poll_seconds),
+                        /*tick_first=*/false, [&registry] { registry.Poll(); });
   // Machine-readable readiness line (tests and scripts wait for it).
   spdlog::info("tinyserve ready: grpc port {} http port {} devices {}", grpc_port,
                (*http)->port(),

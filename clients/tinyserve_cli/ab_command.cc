@@ -425,23 +425,11 @@ int Ab(const Connection& c, const AbArgs& args) {
   }
 
   v1::Inference::Stub stub(c.channel);
-  v1::GetModelMetadataRequest meta_request;
-  meta_request.set_model(args.model);
-  meta_request.set_version(args.version);
   v1::ModelMetadata metadata;
-  const grpc::Status meta_status =
-      stub.GetModelMetadata(c.NewContext().get(), meta_request, &metadata);
+  const grpc::Status meta_status = GetMetadata(c, stub, args.model, args.version, &metadata);
   if (!meta_status.ok()) return FailCall(c, meta_status);
-  if (metadata.devices_size() > 0) {
-    std::vector<std::string> compiled;
-    for (const auto& d : metadata.devices()) compiled.push_back(d.device());
-    for (const std::string& d : args.devices) {
-      if (std::find(compiled.begin(), compiled.end(), d) == compiled.end()) {
-        return Fail(absl::StrCat("model '", metadata.name(), "' v", metadata.version(),
-                                 " is not compiled on device '", d, "' (it is on ",
-                                 absl::StrJoin(compiled, ", "), ")"));
-      }
-    }
+  if (absl::Status s = RequireCompiledOn(metadata, args.devices); !s.ok()) {
+    return Fail(std::string(s.message()));
   }
   const bool classifier = metadata.config().kind() == v1::CLASSIFIER;
   if (!args.labels.empty() && !classifier) {

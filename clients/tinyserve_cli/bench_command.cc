@@ -17,7 +17,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "clients/tinyserve_cli/arrivals.h"
 #include "clients/tinyserve_cli/commands.h"
 #include "clients/tinyserve_cli/input_files.h"
@@ -368,20 +367,12 @@ int Bench(const Connection& c, const BenchArgs& args) {
   }
 
   v1::Inference::Stub stub(c.channel);
-  v1::GetModelMetadataRequest meta_request;
-  meta_request.set_model(args.model);
-  meta_request.set_version(args.version);
   v1::ModelMetadata metadata;
-  const grpc::Status meta_status =
-      stub.GetModelMetadata(c.NewContext().get(), meta_request, &metadata);
+  const grpc::Status meta_status = GetMetadata(c, stub, args.model, args.version, &metadata);
   if (!meta_status.ok()) return FailCall(c, meta_status);
-  if (!args.device.empty() && metadata.devices_size() > 0) {
-    std::vector<std::string> compiled;
-    for (const auto& d : metadata.devices()) compiled.push_back(d.device());
-    if (std::find(compiled.begin(), compiled.end(), args.device) == compiled.end()) {
-      return Fail(absl::StrCat("model '", metadata.name(), "' v", metadata.version(),
-                               " is not compiled on device '", args.device, "' (it is on ",
-                               absl::StrJoin(compiled, ", "), ")"));
+  if (!args.device.empty()) {
+    if (absl::Status s = RequireCompiledOn(metadata, {args.device}); !s.ok()) {
+      return Fail(std::string(s.message()));
     }
   }
 

@@ -99,11 +99,8 @@ int Repeat(const Connection& c, v1::Inference::Stub& stub, const v1::ClassifyReq
 
 int Classify(const Connection& c, const ClassifyArgs& args) {
   v1::Inference::Stub stub(c.channel);
-  v1::GetModelMetadataRequest meta_request;
-  meta_request.set_model(args.model);
-  meta_request.set_version(args.version);
   v1::ModelMetadata metadata;
-  grpc::Status status = stub.GetModelMetadata(c.NewContext().get(), meta_request, &metadata);
+  grpc::Status status = GetMetadata(c, stub, args.model, args.version, &metadata);
   if (!status.ok()) return FailCall(c, status);
 
   v1::ClassifyRequest request;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
 #include "tinyserve/v1/tinyserve.grpc.pb.h"
 
@@ -71,6 +72,14 @@ int Metadata(const Connection& c, const std::string& model, int64_t version, boo
 int ListDevices(const Connection& c, bool json);
 int Load(const Connection& c, const std::string& model, int64_t version, bool json);
 int Unload(const Connection& c, const std::string& model, int64_t version, bool json);
+
+// GetModelMetadata of `model` v`version` (0: the latest), with c's deadline.
+grpc::Status GetMetadata(const Connection& c, v1::Inference::Stub& stub, const std::string& model,
+                         int64_t version, v1::ModelMetadata* metadata);
+// FAILED_PRECONDITION naming the first of `devices` the model is not compiled
+// on; OK when it is on all of them, or when the metadata lists no devices.
+absl::Status RequireCompiledOn(const v1::ModelMetadata& metadata,
+                               const std::vector<std::string>& devices);
 
 // Prints a message as JSON (proto field names) on stdout.
 void PrintJson(const google::protobuf::Message& message);

@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "clients/tinyserve_cli/commands.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -13,6 +15,30 @@ std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
                             std::chrono::duration<double>(timeout_seconds)));
   return context;
+}
+
+grpc::Status GetMetadata(const Connection& c, v1::Inference::Stub& stub, const std::string& model,
+                         int64_t version, v1::ModelMetadata* metadata) {
+  v1::GetModelMetadataRequest request;
+  request.set_model(model);
+  request.set_version(version);
+  return stub.GetModelMetadata(c.NewContext().get(), request, metadata);
+}
+
+absl::Status RequireCompiledOn(const v1::ModelMetadata& metadata,
+                               const std::vector<std::string>& devices) {
+  if (metadata.devices_size() == 0) return absl::OkStatus();
+  std::vector<std::string> compiled;
+  for (const auto& d : metadata.devices()) compiled.push_back(d.device());
+  for (const std::string& d : devices) {
+    if (std::find(compiled.begin(), compiled.end(), d) == compiled.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", metadata.name(), "' v", metadata.version(),
+                       " is not compiled on device '", d, "' (it is on ",
+                       absl::StrJoin(compiled, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void PrintJson(const google::protobuf::Message& message) {

@@ -16,6 +16,7 @@
 #include "clients/tinyserve_cli/input_files.h"
 #include "engine/util/splitmix64.h"
 #include "nlohmann/json.hpp"
+#include "tinyserve/v1/data_type_size.h"
 
 namespace tinyserve::cli {
 namespace fs = std::filesystem;
@@ -70,24 +71,6 @@ void CopyInput(const InputItem& item, v1::CompareRequest& request) {
     *request.mutable_float_input() = item.input.float_input();
   } else {
     request.set_raw_input(item.input.raw_input());
-  }
-}
-
-int DataTypeBytes(v1::DataType dtype) {
-  switch (dtype) {
-    case v1::INT8:
-    case v1::UINT8:
-    case v1::BOOL:
-      return 1;
-    case v1::INT16:
-      return 2;
-    case v1::INT32:
-    case v1::FLOAT32:
-      return 4;
-    case v1::INT64:
-      return 8;
-    default:
-      return 0;
   }
 }
 

@@ -31,9 +31,6 @@ struct InputItem {
 void CopyInput(const InputItem& item, v1::ClassifyRequest& request);
 void CopyInput(const InputItem& item, v1::CompareRequest& request);
 
-// Bytes of one element of a dtype; 0 for DATA_TYPE_UNSPECIFIED.
-int DataTypeBytes(v1::DataType dtype);
-
 // The model's single input tensor; FAILED_PRECONDITION for other input counts.
 absl::StatusOr<v1::TensorSpec> SingleInput(const v1::ModelMetadata& metadata);
 

@@ -41,11 +41,8 @@ std::string Spec(const v1::TensorSpec& t) {
 
 int Metadata(const Connection& c, const std::string& model, int64_t version, bool json) {
   v1::Inference::Stub stub(c.channel);
-  v1::GetModelMetadataRequest request;
-  request.set_model(model);
-  request.set_version(version);
   v1::ModelMetadata m;
-  const grpc::Status status = stub.GetModelMetadata(c.NewContext().get(), request, &m);
+  const grpc::Status status = GetMetadata(c, stub, model, version, &m);
   if (!status.ok()) return FailCall(c, status);
   if (json) {
     PrintJson(m);

@@ -4,6 +4,16 @@
 
 namespace tinyserve::xs3 {
 
+ConvShape MakeConvShape(const WindowGeometry& g, int32_t input_zero_point,
+                        ActivationRange act) {
+  ConvShape shape;
+  shape.geometry = g;
+  shape.input_zero_point = static_cast<int8_t>(input_zero_point);
+  shape.clamp_output = act.min > -128 || act.max < 127;
+  shape.output_range = act;
+  return shape;
+}
+
 int64_t ConvWorkUnits(const WindowGeometry& g, int channel_groups) {
   const int64_t rows = static_cast<int64_t>(g.batches) * g.out_h;
   return rows >= kMaxThreads ? rows : rows * channel_groups;

@@ -20,6 +20,12 @@ struct ConvShape {
   ActivationRange output_range{-128, 127};
 };
 
+// The shape of a conv-like op with input zero point `input_zero_point` and
+// fused activation `act` (clamped after the output transform when narrower
+// than int8).
+ConvShape MakeConvShape(const WindowGeometry& g, int32_t input_zero_point,
+                        ActivationRange act);
+
 // Units of thread-level work: output rows; when there are fewer rows than
 // threads, rows x channel groups (xformer then splits channels).
 int64_t ConvWorkUnits(const WindowGeometry& g, int channel_groups);

@@ -31,24 +31,12 @@ std::vector<ChannelAffine> DenseAffines(const Model& model, const Operator& op,
   return affines;
 }
 
-ConvShape MakeShape(const WindowGeometry& g, int32_t input_zero_point, ActivationRange act) {
-  ConvShape shape;
-  shape.geometry = g;
-  shape.input_zero_point = static_cast<int8_t>(input_zero_point);
-  shape.clamp_output = act.min > -128 || act.max < 127;
-  shape.output_range = act;
-  return shape;
-}
-
 // Builds the kernel once the output transform is chosen, or explains why not.
 Lowering Finish(const ConvShape& shape, absl::Span<const int8_t> weights,
                 const std::vector<ChannelAffine>& affines, const std::string& kernel_name,
                 bool pad_3_to_4 = false) {
   const OutputTransformChoice choice = ChooseOutputTransform(affines);
-  Lowering l;
-  l.output_transform = choice.params.kind;
-  l.estimated_error = choice.params.estimated_error;
-  l.reason = choice.reason;
+  Lowering l = OutputTransformLowering(choice);
   if (!choice.chosen) return l;
   auto kernel = std::make_unique<DenseConvKernel>(shape, weights, choice.params, pad_3_to_4);
   l.kernel = absl::StrCat(kernel_name, kernel->direct() ? " (direct)" : " (im2col)");
@@ -94,15 +82,15 @@ Lowering LowerConv2D(const Model& model, const Operator& op, LoweringMode mode) 
                             ? model.tensor(op.inputs[2]).constant_data<int32_t>()
                             : nullptr;
   if (mode == LoweringMode::kExact) {
-    return FinishExact(MakeShape(g, data.quant.input_zero_point, data.quant.activation), weights,
-                       depth, bias, data.quant, "conv2d", /*pad_3_to_4=*/true);
+    return FinishExact(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation),
+                       weights, depth, bias, data.quant, "conv2d", /*pad_3_to_4=*/true);
   }
   const Quantization& fq = filter.quantization;
   const auto affines = DenseAffines(
       model, op, weights, g.out_c, depth,
       [&](int c) { return fq.scales[fq.per_channel() ? c : 0]; },
       [&](int c) { return bias ? bias[c] : 0; });
-  return Finish(MakeShape(g, data.quant.input_zero_point, data.quant.activation), weights,
+  return Finish(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation), weights,
                 affines, "conv2d", /*pad_3_to_4=*/true);
 }
 
@@ -122,15 +110,15 @@ Lowering LowerFullyConnected(const Model& model, const Operator& op, LoweringMod
                             ? model.tensor(op.inputs[2]).constant_data<int32_t>()
                             : nullptr;
   if (mode == LoweringMode::kExact) {
-    return FinishExact(MakeShape(g, data.quant.input_zero_point, data.quant.activation), weights,
-                       data.depth, bias, data.quant, "fully_connected as 1x1 conv2d");
+    return FinishExact(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation),
+                       weights, data.depth, bias, data.quant, "fully_connected as 1x1 conv2d");
   }
   const Quantization& wq = w.quantization;
   const auto affines = DenseAffines(
       model, op, weights, data.units, data.depth,
       [&](int c) { return wq.scales[wq.per_channel() ? c : 0]; },
       [&](int c) { return bias ? bias[c] : 0; });
-  return Finish(MakeShape(g, data.quant.input_zero_point, data.quant.activation), weights,
+  return Finish(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation), weights,
                 affines, "fully_connected as 1x1 conv2d");
 }
 
@@ -152,7 +140,7 @@ Lowering LowerSingleChannelDepthwise(const Model& model, const Operator& op,
                             ? model.tensor(op.inputs[2]).constant_data<int32_t>()
                             : nullptr;
   if (mode == LoweringMode::kExact) {
-    return FinishExact(MakeShape(g, data.quant.input_zero_point, data.quant.activation),
+    return FinishExact(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation),
                        transposed, taps, bias, data.quant,
                        "depthwise with 1 input channel as conv2d");
   }
@@ -161,7 +149,7 @@ Lowering LowerSingleChannelDepthwise(const Model& model, const Operator& op,
       model, op, transposed, g.out_c, taps,
       [&](int c) { return fq.scales[fq.per_channel() ? c : 0]; },
       [&](int c) { return bias ? bias[c] : 0; });
-  return Finish(MakeShape(g, data.quant.input_zero_point, data.quant.activation), transposed,
+  return Finish(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation), transposed,
                 affines, "depthwise with 1 input channel as conv2d");
 }
 

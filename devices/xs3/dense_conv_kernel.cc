@@ -154,26 +154,15 @@ void DenseConvKernel::Run(KernelContext& ctx, const void* const* inputs,
         int8_t* out_pixel = output + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c;
         for (int group = 0; group < weights_.groups; ++group) {
           ctx.scalar_slots += cost::kChannelGroupLoop + cost::kFunctionCall;
-          vpu.Vsetc(VpuMode::kInt8);
-          if (exact_) {
-            PreloadExactAccumulators(vpu, *exact_, group);
-          } else {
-            vpu.Vclrdr();
-          }
+          BeginGroupAccumulation(vpu, exact_, group);
           for (int chunk = 0; chunk < weights_.chunks; ++chunk) {
             ctx.scalar_slots += cost::kChunkLoop;
             vpu.Vldc(LoadableVector(patch + chunk * 32, patch_end, scratch.spill));
             for (int r = 0; r < kChannelsPerGroup; ++r) vpu.Vlmaccr(weights_.row(group, chunk, r)->bytes);
           }
           const int first = group * kChannelsPerGroup;
-          const int lanes = std::min(kChannelsPerGroup, g.out_c - first);
-          if (exact_) {
-            RunExactOutputStage(ctx, *exact_, group, exact_scratch, out_pixel + first, lanes);
-            continue;
-          }
-          SaveAccumulators(vpu, scratch.stage);
-          RunOutputTransform(ctx, *output_transform_, group, scratch.stage, out_pixel + first,
-                             lanes);
+          RunGroupOutputStage(ctx, exact_, output_transform_, group, exact_scratch, scratch.stage,
+                              out_pixel + first, std::min(kChannelsPerGroup, g.out_c - first));
         }
       }
     }

@@ -75,12 +75,7 @@ void DepthwiseKernel::Run(KernelContext& ctx, const void* const* inputs,
         for (int group = 0; group < weights_.groups; ++group) {
           ctx.scalar_slots += cost::kChannelGroupLoop + cost::kFunctionCall;
           const int first = group * kChannelsPerGroup;
-          vpu.Vsetc(VpuMode::kInt8);
-          if (exact_) {
-            PreloadExactAccumulators(vpu, *exact_, group);
-          } else {
-            vpu.Vclrdr();
-          }
+          BeginGroupAccumulation(vpu, exact_, group);
           for (int ky = 0; ky < g.filter_h; ++ky) {
             const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
             for (int kx = 0; kx < g.filter_w; ++kx) {
@@ -110,14 +105,8 @@ void DepthwiseKernel::Run(KernelContext& ctx, const void* const* inputs,
               vpu.Vlmacc(weights_.row(group, ky * g.filter_w + kx)->bytes);
             }
           }
-          const int lanes = std::min(kChannelsPerGroup, g.out_c - first);
-          if (exact_) {
-            RunExactOutputStage(ctx, *exact_, group, exact_scratch, out_pixel + first, lanes);
-            continue;
-          }
-          SaveAccumulators(vpu, scratch.stage);
-          RunOutputTransform(ctx, *output_transform_, group, scratch.stage, out_pixel + first,
-                             lanes);
+          RunGroupOutputStage(ctx, exact_, output_transform_, group, exact_scratch, scratch.stage,
+                              out_pixel + first, std::min(kChannelsPerGroup, g.out_c - first));
         }
       }
     }

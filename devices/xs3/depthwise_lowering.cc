@@ -10,22 +10,10 @@
 namespace tinyserve::xs3 {
 namespace {
 
-ConvShape MakeShape(const WindowGeometry& g, int32_t input_zero_point, ActivationRange act) {
-  ConvShape shape;
-  shape.geometry = g;
-  shape.input_zero_point = static_cast<int8_t>(input_zero_point);
-  shape.clamp_output = act.min > -128 || act.max < 127;
-  shape.output_range = act;
-  return shape;
-}
-
 Lowering Finish(const ConvShape& shape, absl::Span<const int8_t> weights,
                 const std::vector<ChannelAffine>& affines, const char* kernel_name) {
   const OutputTransformChoice choice = ChooseOutputTransform(affines);
-  Lowering l;
-  l.output_transform = choice.params.kind;
-  l.estimated_error = choice.params.estimated_error;
-  l.reason = choice.reason;
+  Lowering l = OutputTransformLowering(choice);
   if (!choice.chosen) return l;
   l.op = std::make_unique<DepthwiseKernel>(shape, weights, choice.params);
   l.kernel = kernel_name;
@@ -57,7 +45,7 @@ Lowering LowerDepthwiseConv2D(const Model& model, const Operator& op, LoweringMo
     }
     auto channels = MakeExactChannels(by_channel, taps, bias, data.quant);
     if (!channels.ok()) return NotLowered(std::string(channels.status().message()));
-    ConvShape shape = MakeShape(g, data.quant.input_zero_point, data.quant.activation);
+    ConvShape shape = MakeConvShape(g, data.quant.input_zero_point, data.quant.activation);
     shape.clamp_output = false;  // the exact stage clamps itself
     Lowering l;
     l.op = std::make_unique<DepthwiseKernel>(
@@ -80,7 +68,7 @@ Lowering LowerDepthwiseConv2D(const Model& model, const Operator& op, LoweringMo
                                         data.quant.input_zero_point,
                                         data.quant.output_zero_point));
   }
-  return Finish(MakeShape(g, data.quant.input_zero_point, data.quant.activation),
+  return Finish(MakeConvShape(g, data.quant.input_zero_point, data.quant.activation),
                 absl::MakeConstSpan(f, static_cast<size_t>(taps) * g.out_c), affines,
                 "depthwise_conv2d");
 }
@@ -111,7 +99,7 @@ Lowering LowerAveragePool2D(const Model& model, const Operator& op) {
     a.accu_max = 127 * taps;
     affines.push_back(a);
   }
-  return Finish(MakeShape(g, in.quantization.zero_point(), data.activation), ones, affines,
+  return Finish(MakeConvShape(g, in.quantization.zero_point(), data.activation), ones, affines,
                 "average_pool2d as depthwise_conv2d");
 }
 

@@ -115,6 +115,15 @@ void PreloadExactAccumulators(Vpu& vpu, const ExactOutputProgram& program, int g
   vpu.Vldr(program.bias_lo(group).bytes);
 }
 
+void BeginGroupAccumulation(Vpu& vpu, const std::optional<ExactOutputProgram>& exact, int group) {
+  vpu.Vsetc(VpuMode::kInt8);
+  if (exact) {
+    PreloadExactAccumulators(vpu, *exact, group);
+  } else {
+    vpu.Vclrdr();
+  }
+}
+
 void ExactRequantizeHalf(Vpu& vpu, const ExactHalfConstants& c, const Vector32& h16,
                          const Vector32& l, ExactStageScratch& s) {
   // l * 2^15 (< 2^31: a left shift, no saturation, no rounding).
@@ -202,6 +211,18 @@ void RunExactOutputStage(KernelContext& ctx, const ExactOutputProgram& program, 
   ClampAndStore(vpu, program.even(group), s, out, /*odd=*/false, byte_mask);
   ExactRequantizeHalf(vpu, program.odd(group), s.h_odd[1], s.l_odd[1], s);
   ClampAndStore(vpu, program.odd(group), s, out, /*odd=*/true, byte_mask);
+}
+
+void RunGroupOutputStage(KernelContext& ctx, const std::optional<ExactOutputProgram>& exact,
+                         const std::optional<OutputTransformProgram>& transform, int group,
+                         ExactStageScratch& exact_scratch, OutputStageScratch& stage, int8_t* out,
+                         int lanes) {
+  if (exact) {
+    RunExactOutputStage(ctx, *exact, group, exact_scratch, out, lanes);
+    return;
+  }
+  SaveAccumulators(*ctx.vpu, stage);
+  RunOutputTransform(ctx, *transform, group, stage, out, lanes);
 }
 
 }  // namespace tinyserve::xs3

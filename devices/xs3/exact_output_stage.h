@@ -42,11 +42,13 @@
 #define TINYSERVE_DEVICES_XS3_EXACT_OUTPUT_STAGE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/types/span.h"
 #include "devices/xs3/lowered_op.h"
+#include "devices/xs3/output_stage.h"
 #include "devices/xs3/weight_layout.h"
 #include "engine/quant/activation_range.h"
 #include "engine/quant/requantize.h"
@@ -115,6 +117,16 @@ void PreloadExactAccumulators(Vpu& vpu, const ExactOutputProgram& program, int g
 // channels at `out`. Leaves the VPU in int32 mode.
 void RunExactOutputStage(KernelContext& ctx, const ExactOutputProgram& program, int group,
                          ExactStageScratch& s, int8_t* out, int lanes);
+
+// A conv-like kernel's group with whichever output stage it was built with
+// (`exact` when set, else `transform`), around its own MAC loop. Before: int8
+// mode, and the ring preloaded (exact) or cleared (VCLRDR).
+void BeginGroupAccumulation(Vpu& vpu, const std::optional<ExactOutputProgram>& exact, int group);
+// After: the group's first `lanes` int8 outputs stored at `out`.
+void RunGroupOutputStage(KernelContext& ctx, const std::optional<ExactOutputProgram>& exact,
+                         const std::optional<OutputTransformProgram>& transform, int group,
+                         ExactStageScratch& exact_scratch, OutputStageScratch& stage, int8_t* out,
+                         int lanes);
 
 // The requantization core on one half, for tests: vectors `h16` (h * 2^16)
 // and `l` (l in [0, 2^16)) in int32 lanes; leaves y = MBQM(h * 2^16 + l, M,

@@ -55,6 +55,16 @@ inline Lowering NotLowered(std::string reason) {
   return l;
 }
 
+// The output transform `choice` picked (kind, estimated error, reason), for a
+// lowering whose kernel the caller adds when choice.chosen.
+inline Lowering OutputTransformLowering(const OutputTransformChoice& choice) {
+  Lowering l;
+  l.output_transform = choice.params.kind;
+  l.estimated_error = choice.params.estimated_error;
+  l.reason = choice.reason;
+  return l;
+}
+
 }  // namespace tinyserve::xs3
 
 #endif  // TINYSERVE_DEVICES_XS3_LOWERING_H_

@@ -288,6 +288,24 @@ int VlashrLanes(uint8_t* out, const uint8_t* mem, int32_t shift, VlashrRounding 
   });
 }
 
+// Runs lanes(T{}) for the mode's lane type T (int8, int16 or int32): the
+// one switch of the lanewise instructions. `lanes` returns its clamped count,
+// which only int16 mode counts as saturations.
+template <typename F>
+inline void ForModeLanes(VpuMode mode, VpuCounters& counters, F lanes) {
+  switch (mode) {
+    case VpuMode::kInt8:
+      lanes(int8_t{});
+      return;
+    case VpuMode::kInt16:
+      counters.saturations16 += lanes(int16_t{});
+      return;
+    case VpuMode::kInt32:
+      lanes(int32_t{});
+      return;
+  }
+}
+
 }  // namespace
 
 void Vpu::Vsetc(VpuMode mode) {
@@ -483,90 +501,52 @@ void Vpu::Vlashr(const void* a, int32_t shift) {
   AssertAligned(a);
   ++counters_.vpu_instructions;
   const auto* mem = static_cast<const uint8_t*>(a);
-  switch (mode_) {
-    case VpuMode::kInt8:
-      VlashrLanes<int8_t>(vr_.bytes, mem, shift, vlashr_rounding_);
-      return;
-    case VpuMode::kInt16:
-      counters_.saturations16 += VlashrLanes<int16_t>(vr_.bytes, mem, shift, vlashr_rounding_);
-      return;
-    case VpuMode::kInt32:
-      VlashrLanes<int32_t>(vr_.bytes, mem, shift, vlashr_rounding_);
-      return;
-  }
+  ForModeLanes(mode_, counters_, [&](auto lane) {
+    return VlashrLanes<decltype(lane)>(vr_.bytes, mem, shift, vlashr_rounding_);
+  });
 }
 
 void Vpu::Vladd(const void* a) {
   AssertAligned(a);
   ++counters_.vpu_instructions;
   const auto* mem = static_cast<const uint8_t*>(a);
-  const auto add = [](auto x, auto y) { return x + y; };
-  switch (mode_) {
-    case VpuMode::kInt8:
-      MapLanes<int8_t>(vr_.bytes, vr_.bytes, mem, add);
-      return;
-    case VpuMode::kInt16:
-      counters_.saturations16 += MapLanes<int16_t>(vr_.bytes, vr_.bytes, mem, add);
-      return;
-    case VpuMode::kInt32:
-      MapLanes<int32_t>(vr_.bytes, vr_.bytes, mem, add);
-      return;
-  }
+  ForModeLanes(mode_, counters_, [&](auto lane) {
+    return MapLanes<decltype(lane)>(vr_.bytes, vr_.bytes, mem,
+                                    [](auto x, auto y) { return x + y; });
+  });
 }
 
 void Vpu::Vlsub(const void* a) {
   AssertAligned(a);
   ++counters_.vpu_instructions;
   const auto* mem = static_cast<const uint8_t*>(a);
-  const auto sub = [](auto r, auto m) { return m - r; };  // mem - vR
-  switch (mode_) {
-    case VpuMode::kInt8:
-      MapLanes<int8_t>(vr_.bytes, vr_.bytes, mem, sub);
-      return;
-    case VpuMode::kInt16:
-      counters_.saturations16 += MapLanes<int16_t>(vr_.bytes, vr_.bytes, mem, sub);
-      return;
-    case VpuMode::kInt32:
-      MapLanes<int32_t>(vr_.bytes, vr_.bytes, mem, sub);
-      return;
-  }
+  ForModeLanes(mode_, counters_, [&](auto lane) {
+    return MapLanes<decltype(lane)>(vr_.bytes, vr_.bytes, mem,
+                                    [](auto r, auto m) { return m - r; });  // mem - vR
+  });
 }
 
 void Vpu::Vlmul(const void* a) {
   AssertAligned(a);
   ++counters_.vpu_instructions;
   const auto* mem = static_cast<const uint8_t*>(a);
-  // Products fit in Wide: 2^14 (int8) and 2^30 (int16) in int32, 2^62 in int64.
-  switch (mode_) {
-    case VpuMode::kInt8:
-      MapLanes<int8_t>(vr_.bytes, vr_.bytes, mem,
-                       [](int32_t x, int32_t y) { return RhuConst<6>(x * y); });
-      return;
-    case VpuMode::kInt16:
-      counters_.saturations16 += MapLanes<int16_t>(
-          vr_.bytes, vr_.bytes, mem, [](int32_t x, int32_t y) { return RhuConst<14>(x * y); });
-      return;
-    case VpuMode::kInt32:
-      MapLanes<int32_t>(vr_.bytes, vr_.bytes, mem,
-                        [](int64_t x, int64_t y) { return RhuConst<30>(x * y); });
-      return;
-  }
+  // Products fit in Wide: 2^14 (int8) and 2^30 (int16) in int32, 2^62 in
+  // int64; rounded by the lane width - 2 bits (6, 14, 30).
+  ForModeLanes(mode_, counters_, [&](auto lane) {
+    using T = decltype(lane);
+    using W = typename Lane<T>::Wide;
+    return MapLanes<T>(vr_.bytes, vr_.bytes, mem,
+                       [](W x, W y) { return RhuConst<8 * sizeof(T) - 2>(x * y); });
+  });
 }
 
 void Vpu::Vpos() {
   ++counters_.vpu_instructions;
-  const auto relu = [](auto x) { return std::max(x, decltype(x){0}); };
-  switch (mode_) {
-    case VpuMode::kInt8:
-      MapLanes1<int8_t>(vr_.bytes, vr_.bytes, relu);
-      return;
-    case VpuMode::kInt16:
-      MapLanes1<int16_t>(vr_.bytes, vr_.bytes, relu);
-      return;
-    case VpuMode::kInt32:
-      MapLanes1<int32_t>(vr_.bytes, vr_.bytes, relu);
-      return;
-  }
+  // max(x, 0) never clamps: nothing is counted.
+  ForModeLanes(mode_, counters_, [&](auto lane) {
+    return MapLanes1<decltype(lane)>(vr_.bytes, vr_.bytes,
+                                     [](auto x) { return std::max(x, decltype(x){0}); });
+  });
 }
 
 void Vpu::Vdepth1() {

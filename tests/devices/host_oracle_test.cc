@@ -3,8 +3,6 @@
 // dispatch target (TINYSERVE_HOST_ISA) this machine supports.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,7 +17,6 @@
 namespace tinyserve {
 namespace {
 
-using testing::OracleDir;
 using testing::ReadBytes;
 
 using testing::OracleVectors;
@@ -30,13 +27,11 @@ TEST_P(HostOracleTest, AllVectorsBitExactOnEveryIsa) {
   if (absl::Status s = testing::HostDeviceAvailable(); !s.ok()) {
     GTEST_SKIP() << "host device not built yet: " << s;
   }
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) {
-    GTEST_SKIP() << "no oracle for " << GetParam() << " in " << *oracle;
-  }
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto model = Model::LoadFile(testing::BundledModelPath(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status();
   const size_t in_bytes = (*model)->input(0).bytes;

@@ -2,7 +2,6 @@
 // reproduced bit for bit, and every intermediate tensor of input_00 too, so a
 // mismatch names the first operator that differs.
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -17,7 +16,6 @@
 namespace tinyserve {
 namespace {
 
-using testing::OracleDir;
 using testing::ReadBytes;
 
 using testing::OracleVectors;
@@ -25,13 +23,11 @@ using testing::OracleVectors;
 class OracleTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OracleTest, AllVectorsBitExact) {
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) {
-    GTEST_SKIP() << "no oracle for " << GetParam() << " in " << *oracle;
-  }
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto model = Model::LoadFile(testing::BundledModelPath(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status();
   auto compiled = CompiledModel::CompileReference(*model);
@@ -72,11 +68,11 @@ TEST_P(OracleTest, AllVectorsBitExact) {
 }
 
 TEST_P(OracleTest, IntermediatesBitExact) {
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) GTEST_SKIP() << "no oracle";
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   if (!index["sets"].contains("intermediates")) GTEST_SKIP() << "no intermediates";
   const auto& meta = index["sets"]["intermediates"];
   const std::string idir = dir + "/" + meta["dir"].get<std::string>();

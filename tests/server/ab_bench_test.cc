@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/server/server_process.h"
+#include "tests/server/shared_server_test.h"
 #include "tests/support/run_command.h"
 #include "tests/support/test_paths.h"
 
@@ -20,25 +21,11 @@ namespace {
 // outputs; hello_world_int8 has 1, so there the perturb device fails).
 constexpr int kPerturbIndex = 5;
 
-class AbBenchTest : public ::testing::Test {
+class AbBenchTest : public SharedServerTest<AbBenchTest> {
  protected:
   static void SetUpTestSuite() {
-    ServerConfig c;
-    c.binary = TestServerBinary();
-    c.args = {"--devices", "ref,host,perturb"};
-    c.env = {{"TINYSERVE_PERTURB_INDEX", std::to_string(kPerturbIndex)}};
-    auto server = ServerProcess::Start(c);
-    if (server.ok()) {
-      server_ = server->release();
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    StartServer(PerturbTestServerConfig("ref,host,perturb", kPerturbIndex));
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
 
   static CommandResult Cli(const std::string& args) {
     return RunCommand(std::string(TINYSERVE_CLI_BINARY) + " --server " + server_->grpc_address() +
@@ -55,12 +42,7 @@ class AbBenchTest : public ::testing::Test {
       return nlohmann::json::object();
     }
   }
-
-  static ServerProcess* server_;
-  static std::string start_error_;
 };
-ServerProcess* AbBenchTest::server_ = nullptr;
-std::string AbBenchTest::start_error_;
 
 // A latency summary with samples: positive and ordered.
 void ExpectPlausible(const nlohmann::json& s, int64_t count, const std::string& what) {

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <numeric>
 #include <sstream>
@@ -14,6 +13,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/server/shared_server_test.h"
 #include "tests/support/model_builder.h"
 #include "tests/support/test_paths.h"
 
@@ -21,28 +21,14 @@ namespace tinyserve::testing {
 namespace {
 
 // One server on the bundled repository for the whole suite.
-class BundledServerTest : public ::testing::Test {
+class BundledServerTest : public SharedServerTest<BundledServerTest> {
  protected:
   static void SetUpTestSuite() {
-    auto server = ServerProcess::Start([] {
-      ServerConfig c;
-      c.args = {"--devices", "ref"};  // these tests check what `ref` reports
-      return c;
-    }());
-    if (server.ok()) {
-      server_ = std::move(*server);
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    ServerConfig c;
+    c.args = {"--devices", "ref"};  // these tests check what `ref` reports
+    StartServer(c);
   }
-  static void TearDownTestSuite() { server_.reset(); }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
-
-  static std::unique_ptr<ServerProcess> server_;
-  static std::string start_error_;
 };
-std::unique_ptr<ServerProcess> BundledServerTest::server_;
-std::string BundledServerTest::start_error_;
 
 int8_t AsInt8(uint8_t b) { return static_cast<int8_t>(b); }
 
@@ -124,12 +110,8 @@ TEST_F(BundledServerTest, EveryBundledModelMatchesTheOracleBitExact) {
   int models_checked = 0;
   for (const std::string& model : BundledModelNames()) {
     SCOPED_TRACE(model);
-    std::string why;
-    const auto oracle = LoadOracle(model, &why);
-    if (!oracle) {
-      std::cout << "[ SKIPPED  ] " << model << ": " << why << "\n";
-      continue;
-    }
+    const auto oracle = LoadOracleOrSkip(model);
+    if (!oracle) continue;
     ++models_checked;
     const v1::ModelConfig config = BundledConfig(model);
     const std::vector<std::string> labels = BundledLabels(model, config);
@@ -219,12 +201,8 @@ TEST_F(BundledServerTest, FloatInputRequantizesToTheOracleInput) {
   int models_checked = 0;
   for (const std::string& model : BundledModelNames()) {
     SCOPED_TRACE(model);
-    std::string why;
-    const auto oracle = LoadOracle(model, &why);
-    if (!oracle) {
-      std::cout << "[ SKIPPED  ] " << model << ": " << why << "\n";
-      continue;
-    }
+    const auto oracle = LoadOracleOrSkip(model);
+    if (!oracle) continue;
     ++models_checked;
     v1::ModelMetadata metadata;
     ASSERT_TRUE(GetModelMetadata(server_->inference(), model, 0, &metadata).ok());
@@ -396,7 +374,7 @@ std::vector<uint8_t> IdentityClassifier() {
   return b.Finish();
 }
 
-class KindsServerTest : public ::testing::Test {
+class KindsServerTest : public SharedServerTest<KindsServerTest> {
  protected:
   static void SetUpTestSuite() {
     repo_ = std::make_unique<TempDir>();
@@ -416,26 +394,16 @@ class KindsServerTest : public ::testing::Test {
               "down\ngo\nleft\nno\noff\non\nright\nstop\nup\nyes\nsilence\nunknown\n");
     ServerConfig config;
     config.model_repository = root;
-    auto server = ServerProcess::Start(config);
-    if (server.ok()) {
-      server_ = std::move(*server);
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    StartServer(config);
   }
   static void TearDownTestSuite() {
     server_.reset();
     repo_.reset();
   }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
 
   static std::unique_ptr<TempDir> repo_;
-  static std::unique_ptr<ServerProcess> server_;
-  static std::string start_error_;
 };
 std::unique_ptr<TempDir> KindsServerTest::repo_;
-std::unique_ptr<ServerProcess> KindsServerTest::server_;
-std::string KindsServerTest::start_error_;
 
 std::vector<uint8_t> Int8Bytes(const std::vector<int>& values) {
   std::vector<uint8_t> bytes;

@@ -2,13 +2,13 @@
 // every bundled model; the test-only "perturb" device's one changed output
 // byte is reported exactly; bad requests get the right status and the server
 // keeps serving.
-#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/server/shared_server_test.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve::testing {
@@ -18,23 +18,11 @@ namespace {
 constexpr int kPerturbIndex = 5;
 constexpr char kModel[] = "kws_ref_model";
 
-class CompareTest : public ::testing::Test {
+class CompareTest : public SharedServerTest<CompareTest> {
  protected:
   static void SetUpTestSuite() {
-    ServerConfig c;
-    c.binary = TestServerBinary();
-    c.args = {"--devices", "ref,host,perturb"};
-    c.env = {{"TINYSERVE_PERTURB_INDEX", std::to_string(kPerturbIndex)}};
-    auto server = ServerProcess::Start(c);
-    if (server.ok()) {
-      server_ = std::move(*server);
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    StartServer(PerturbTestServerConfig("ref,host,perturb", kPerturbIndex));
   }
-  static void TearDownTestSuite() { server_.reset(); }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
-
   static v1::CompareRequest Request(const std::string& model, const std::vector<uint8_t>& input,
                                     std::vector<std::string> devices) {
     v1::CompareRequest request;
@@ -52,12 +40,7 @@ class CompareTest : public ::testing::Test {
     return metrics->Sum("tinyserve_compare_total",
                         {{"model", model}, {"device_a", a}, {"device_b", b}, {"result", result}});
   }
-
-  static std::unique_ptr<ServerProcess> server_;
-  static std::string start_error_;
 };
-std::unique_ptr<ServerProcess> CompareTest::server_;
-std::string CompareTest::start_error_;
 
 std::string AsString(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
 
@@ -74,12 +57,8 @@ TEST_F(CompareTest, RefAndHostAreBitExactOnEveryOracleInputOfEveryBundledModel) 
   int models_checked = 0;
   for (const std::string& model : BundledModelNames()) {
     SCOPED_TRACE(model);
-    std::string why;
-    const auto oracle = LoadOracle(model, &why);
-    if (!oracle) {
-      std::cout << "[ SKIPPED  ] " << model << ": " << why << "\n";
-      continue;
-    }
+    const auto oracle = LoadOracleOrSkip(model);
+    if (!oracle) continue;
     ++models_checked;
     const double before = CompareCount(model, "ref", "host", "exact");
     int compared = 0;

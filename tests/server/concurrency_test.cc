@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/server/shared_server_test.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve::testing {
@@ -239,23 +240,15 @@ const std::string kHello = "hello_world_int8";
 
 // tinyserve_test_server with devices ref and slow, one worker and three queue
 // slots per device; one server for the suite.
-class SlowDeviceTest : public ::testing::Test {
+class SlowDeviceTest : public SharedServerTest<SlowDeviceTest> {
  protected:
   static void SetUpTestSuite() {
     ServerConfig config;
     config.binary = TestServerBinary();
     config.args = {"--devices", "ref,slow", "--queue_size", "3", "--workers_per_device", "1"};
     config.env = {{"TINYSERVE_SLOW_DEVICE_MS", std::to_string(kSlowMillis)}};
-    auto server = ServerProcess::Start(config);
-    if (server.ok()) {
-      server_ = std::move(*server);
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    StartServer(config);
   }
-  static void TearDownTestSuite() { server_.reset(); }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
-
   static int QueueDepth(const std::string& device) {
     v1::ListDevicesResponse devices;
     EXPECT_TRUE(ListDevices(server_->inference(), &devices).ok());
@@ -278,12 +271,7 @@ class SlowDeviceTest : public ::testing::Test {
     return m.Sum("tinyserve_requests_total",
                  {{"model", kHello}, {"device", device}, {"code", code}});
   }
-
-  static std::unique_ptr<ServerProcess> server_;
-  static std::string start_error_;
 };
-std::unique_ptr<ServerProcess> SlowDeviceTest::server_;
-std::string SlowDeviceTest::start_error_;
 
 TEST_F(SlowDeviceTest, ListDevicesShowsBothDevicesAndTheirQueues) {
   v1::ListDevicesResponse devices;

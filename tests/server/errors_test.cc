@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/server/server_process.h"
+#include "tests/server/shared_server_test.h"
 #include "tests/support/model_builder.h"
 #include "tests/support/test_paths.h"
 
@@ -23,7 +24,7 @@ std::vector<uint8_t> TwoInputModel() {
 }
 
 // A repository with two good models and several bad ones; one server for the suite.
-class ErrorsTest : public ::testing::Test {
+class ErrorsTest : public SharedServerTest<ErrorsTest> {
  protected:
   static void SetUpTestSuite() {
     repo_ = std::make_unique<TempDir>();
@@ -42,18 +43,12 @@ class ErrorsTest : public ::testing::Test {
     ServerConfig config;
     config.model_repository = root;
     config.args = {"--devices", "ref"};
-    auto server = ServerProcess::Start(config);
-    if (server.ok()) {
-      server_ = std::move(*server);
-    } else {
-      start_error_ = server.status().ToString();
-    }
+    StartServer(config);
   }
   static void TearDownTestSuite() {
     server_.reset();
     repo_.reset();
   }
-  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
 
   // A good request still succeeds (after an error).
   static void ExpectStillServes() {
@@ -78,12 +73,8 @@ class ErrorsTest : public ::testing::Test {
   }
 
   static std::unique_ptr<TempDir> repo_;
-  static std::unique_ptr<ServerProcess> server_;
-  static std::string start_error_;
 };
 std::unique_ptr<TempDir> ErrorsTest::repo_;
-std::unique_ptr<ServerProcess> ErrorsTest::server_;
-std::string ErrorsTest::start_error_;
 
 TEST_F(ErrorsTest, BrokenModelsAreSkippedAtStartAndTheOthersServe) {
   const std::string log = server_->Log();

@@ -48,6 +48,14 @@ std::string TinyserveBinary() { return TINYSERVE_SERVER_BINARY; }
 std::string TestServerBinary() { return TINYSERVE_TEST_SERVER_BINARY; }
 std::string BundledModelsDir() { return TINYSERVE_MODELS_DIR; }
 
+ServerConfig PerturbTestServerConfig(const std::string& devices, int perturb_index) {
+  ServerConfig c;
+  c.binary = TestServerBinary();
+  c.args = {"--devices", devices};
+  c.env = {{"TINYSERVE_PERTURB_INDEX", std::to_string(perturb_index)}};
+  return c;
+}
+
 // --- ServerProcess -----------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const ServerConfig& config) {
@@ -816,17 +824,10 @@ void InstallBundledModel(const std::string& repo, const std::string& bundled, in
 // --- Oracle --------------------------------------------------------------------
 
 std::optional<OracleModel> LoadOracle(const std::string& model, std::string* why) {
-  const auto oracle = OracleDir();
-  if (!oracle) {
-    *why = "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-    return std::nullopt;
-  }
-  const std::string dir = *oracle + "/" + model;
-  if (!fs::exists(dir + "/index.json")) {
-    *why = "no oracle for " + model + " in " + *oracle;
-    return std::nullopt;
-  }
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  const auto oracle = FindOracleModel(model, why);
+  if (!oracle) return std::nullopt;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto dtype_bytes = [](const std::string& dtype) -> size_t {
     if (dtype == "int16") return 2;
     if (dtype == "int32" || dtype == "float32") return 4;
@@ -859,6 +860,13 @@ std::optional<OracleModel> LoadOracle(const std::string& model, std::string* why
     }
   }
   return result;
+}
+
+std::optional<OracleModel> LoadOracleOrSkip(const std::string& model) {
+  std::string why;
+  auto oracle = LoadOracle(model, &why);
+  if (!oracle) std::cout << "[ SKIPPED  ] " << model << ": " << why << "\n";
+  return oracle;
 }
 
 }  // namespace tinyserve::testing

@@ -52,6 +52,11 @@ struct ServerConfig {
   double ready_timeout_seconds = 60;
 };
 
+// tinyserve_test_server on the bundled models with `devices` (e.g.
+// "ref,host,perturb"), its perturb device adding one to byte `perturb_index`
+// of output 0.
+ServerConfig PerturbTestServerConfig(const std::string& devices, int perturb_index);
+
 class ServerProcess {
  public:
   // Starts the server with --grpc_port 0 --http_port 0 --address 127.0.0.1 and
@@ -264,6 +269,9 @@ struct OracleModel {
 // The oracle's vectors for `model`; nullopt (with `why` set) when the oracle
 // or this model's part of it is absent.
 std::optional<OracleModel> LoadOracle(const std::string& model, std::string* why);
+// LoadOracle for a test that walks every bundled model: prints
+// "[ SKIPPED  ] <model>: <why>" when there is no oracle.
+std::optional<OracleModel> LoadOracleOrSkip(const std::string& model);
 
 }  // namespace tinyserve::testing
 

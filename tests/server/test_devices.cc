@@ -49,45 +49,55 @@ class SlowSession : public Session {
   const int millis_;
 };
 
-class SlowExecutable : public Executable {
+// The slow and perturb devices differ only in their session wrapper: one
+// executable whose sessions are the inner executable's wrapped in
+// WrappedSession(session, param), and one reference device compiling to it.
+template <typename WrappedSession, typename Param>
+class WrappingExecutable : public Executable {
  public:
-  SlowExecutable(std::shared_ptr<const Executable> inner, int millis)
-      : inner_(std::move(inner)), millis_(millis) {}
+  WrappingExecutable(std::shared_ptr<const Executable> inner, Param param)
+      : inner_(std::move(inner)), param_(param) {}
   const Model& model() const override { return inner_->model(); }
   size_t arena_bytes() const override { return inner_->arena_bytes(); }
   absl::StatusOr<std::unique_ptr<Session>> NewSession() const override {
     auto session = inner_->NewSession();
     if (!session.ok()) return session.status();
-    return std::unique_ptr<Session>(new SlowSession(std::move(*session), millis_));
+    return std::unique_ptr<Session>(new WrappedSession(std::move(*session), param_));
   }
 
  private:
   std::shared_ptr<const Executable> inner_;
-  const int millis_;
+  const Param param_;
 };
 
-class SlowDevice : public Device {
+template <typename WrappedSession, typename Param>
+class WrappedRefDevice : public Device {
  public:
-  SlowDevice() : millis_(SlowDeviceMillis()) {}
-  DeviceInfo Describe() const override {
-    DeviceInfo info = ref_.Describe();
-    info.name = "slow";
-    info.kind = "test-slow";
-    info.description = "test only: the reference kernels after a " + std::to_string(millis_) +
-                       " ms sleep per invoke";
-    return info;
-  }
+  explicit WrappedRefDevice(Param param) : param_(param) {}
   absl::StatusOr<std::shared_ptr<const Executable>> Compile(
       std::shared_ptr<const Model> model) const override {
     auto inner = ref_.Compile(std::move(model));
     if (!inner.ok()) return inner.status();
     return std::shared_ptr<const Executable>(
-        std::make_shared<SlowExecutable>(std::move(*inner), millis_));
+        std::make_shared<WrappingExecutable<WrappedSession, Param>>(std::move(*inner), param_));
   }
 
- private:
+ protected:
   RefDevice ref_;
-  const int millis_;
+  const Param param_;
+};
+
+class SlowDevice : public WrappedRefDevice<SlowSession, int> {
+ public:
+  SlowDevice() : WrappedRefDevice(SlowDeviceMillis()) {}
+  DeviceInfo Describe() const override {
+    DeviceInfo info = ref_.Describe();
+    info.name = "slow";
+    info.kind = "test-slow";
+    info.description = "test only: the reference kernels after a " + std::to_string(param_) +
+                       " ms sleep per invoke";
+    return info;
+  }
 };
 
 size_t PerturbIndex() {
@@ -127,46 +137,18 @@ class PerturbSession : public Session {
   std::vector<uint8_t> output0_;
 };
 
-class PerturbExecutable : public Executable {
+class PerturbDevice : public WrappedRefDevice<PerturbSession, size_t> {
  public:
-  PerturbExecutable(std::shared_ptr<const Executable> inner, size_t index)
-      : inner_(std::move(inner)), index_(index) {}
-  const Model& model() const override { return inner_->model(); }
-  size_t arena_bytes() const override { return inner_->arena_bytes(); }
-  absl::StatusOr<std::unique_ptr<Session>> NewSession() const override {
-    auto session = inner_->NewSession();
-    if (!session.ok()) return session.status();
-    return std::unique_ptr<Session>(new PerturbSession(std::move(*session), index_));
-  }
-
- private:
-  std::shared_ptr<const Executable> inner_;
-  const size_t index_;
-};
-
-class PerturbDevice : public Device {
- public:
-  PerturbDevice() : index_(PerturbIndex()) {}
+  PerturbDevice() : WrappedRefDevice(PerturbIndex()) {}
   DeviceInfo Describe() const override {
     DeviceInfo info = ref_.Describe();
     info.name = "perturb";
     info.kind = "test-perturb";
     info.description = "test only: the reference kernels with output 0's byte " +
-                       std::to_string(index_) + " incremented by one";
+                       std::to_string(param_) + " incremented by one";
     info.capabilities.clear();  // not bit-exact with anything
     return info;
   }
-  absl::StatusOr<std::shared_ptr<const Executable>> Compile(
-      std::shared_ptr<const Model> model) const override {
-    auto inner = ref_.Compile(std::move(model));
-    if (!inner.ok()) return inner.status();
-    return std::shared_ptr<const Executable>(
-        std::make_shared<PerturbExecutable>(std::move(*inner), index_));
-  }
-
- private:
-  RefDevice ref_;
-  const size_t index_;
 };
 
 }  // namespace

@@ -831,32 +831,35 @@ TEST(Vdepth8Test, DocumentedInt16VectorsAndZeroedTail) {
   for (int i = 16; i < 32; ++i) EXPECT_EQ(vpu.vR().bytes[i], 0) << i;
 }
 
-TEST(Vdepth8Test, Int32RoundsBy24) {
+// VDEPTH8 / VDEPTH16 of eight int32 lanes: `expected` in the first eight
+// Out lanes, every byte past them zero. Returns the VPU for further checks.
+template <typename Out>
+Vpu Int32Depth(void (Vpu::*depth)(), const int32_t (&in)[8], const int (&expected)[8]) {
   Vpu vpu;
   vpu.Vsetc(VpuMode::kInt32);
   Mem m;
-  const int32_t in[8] = {0x00800000, -0x00800000, -0x00800001, INT32_MAX, INT32_MIN,
-                         0x7F000000, -0x7F800000, 0x12345678};
-  const int expected[8] = {1, 0, -1, 127, -127, 127, -127, 0x12};
   for (int i = 0; i < 8; ++i) m.Set<int32_t>(i, in[i]);
   vpu.Vldr(m.b);
-  vpu.Vdepth8();
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(vpu.vR().s8(i), expected[i]) << i;
-  for (int i = 8; i < 32; ++i) EXPECT_EQ(vpu.vR().bytes[i], 0) << i;
+  (vpu.*depth)();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(RegLane<Out>(vpu.vR(), i), expected[i]) << i;
+  for (int i = 8 * static_cast<int>(sizeof(Out)); i < 32; ++i) {
+    EXPECT_EQ(vpu.vR().bytes[i], 0) << i;
+  }
+  return vpu;
+}
+
+TEST(Vdepth8Test, Int32RoundsBy24) {
+  Int32Depth<int8_t>(&Vpu::Vdepth8,
+                     {0x00800000, -0x00800000, -0x00800001, INT32_MAX, INT32_MIN, 0x7F000000,
+                      -0x7F800000, 0x12345678},
+                     {1, 0, -1, 127, -127, 127, -127, 0x12});
 }
 
 TEST(Vdepth16Test, Int32RoundsBy16) {
-  Vpu vpu;
-  vpu.Vsetc(VpuMode::kInt32);
-  Mem m;
-  const int32_t in[8] = {0x8000, -0x8000, -0x8001, INT32_MAX, INT32_MIN,
-                         0x7FFF7FFF, -0x7FFF8000, 0x12345678};
-  const int expected[8] = {1, 0, -1, 32767, -32767, 32767, -32767, 0x1234};
-  for (int i = 0; i < 8; ++i) m.Set<int32_t>(i, in[i]);
-  vpu.Vldr(m.b);
-  vpu.Vdepth16();
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(vpu.vR().s16(i), expected[i]) << i;
-  for (int i = 16; i < 32; ++i) EXPECT_EQ(vpu.vR().bytes[i], 0) << i;
+  const Vpu vpu = Int32Depth<int16_t>(
+      &Vpu::Vdepth16,
+      {0x8000, -0x8000, -0x8001, INT32_MAX, INT32_MIN, 0x7FFF7FFF, -0x7FFF8000, 0x12345678},
+      {1, 0, -1, 32767, -32767, 32767, -32767, 0x1234});
   EXPECT_EQ(vpu.counters().saturations16, 0);
 }
 

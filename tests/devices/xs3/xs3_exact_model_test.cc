@@ -4,8 +4,6 @@
 // cost of that beside the default (xmos) lowering is printed per model.
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -21,17 +19,16 @@
 namespace tinyserve::xs3 {
 namespace {
 
-using tinyserve::testing::OracleDir;
 using tinyserve::testing::ReadBytes;
 
 class Xs3ExactModelTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Xs3ExactModelTest, BitExactAgainstOracleOnEveryVector) {
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) GTEST_SKIP() << "no oracle";
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = tinyserve::testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto model = Model::LoadFile(tinyserve::testing::BundledModelPath(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status();
   auto xmos = Xs3Executable::Build(*model, VlashrRounding::kFloor, LoweringMode::kXmos);

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -27,7 +25,6 @@
 namespace tinyserve {
 namespace {
 
-using testing::OracleDir;
 using testing::ReadBytes;
 
 // Largest |xs3 - TFLite| over every output byte of every oracle input,
@@ -55,13 +52,11 @@ size_t ArgMax(absl::Span<const uint8_t> bytes) {
 class Xs3ModelTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Xs3ModelTest, MatchesTfliteWithinMeasuredBoundOnOracleInputs) {
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) {
-    GTEST_SKIP() << "no oracle for " << GetParam() << " in " << *oracle;
-  }
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto model = Model::LoadFile(testing::BundledModelPath(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status();
   auto device = CreateDevice("xs3");
@@ -135,11 +130,11 @@ TEST_P(Xs3ModelTest, MatchesTfliteWithinMeasuredBoundOnOracleInputs) {
 // (xs3::OpFidelityMeter), and the xs3 output must be within 1 LSB of it
 // (XMOS's per-op accuracy bar).
 TEST_P(Xs3ModelTest, EveryOpWithinOneLsbOfReferenceOnSameInputs) {
-  const auto oracle = OracleDir();
-  if (!oracle) GTEST_SKIP() << "oracle not found (set TINYSERVE_ORACLE_DIR); skipping";
-  const std::string dir = *oracle + "/" + GetParam();
-  if (!std::filesystem::exists(dir + "/index.json")) GTEST_SKIP() << "no oracle";
-  const auto index = nlohmann::json::parse(std::ifstream(dir + "/index.json"));
+  std::string why;
+  const auto oracle = testing::FindOracleModel(GetParam(), &why);
+  if (!oracle) GTEST_SKIP() << why;
+  const std::string& dir = oracle->dir;
+  const nlohmann::json& index = oracle->index;
   auto model = Model::LoadFile(testing::BundledModelPath(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status();
   auto exe = xs3::Xs3Executable::Build(*model, xs3::VlashrRounding::kFloor);
