@@ -41,6 +41,15 @@ DenseWeights ReorderPadded(const ConvShape& shape, absl::Span<const int8_t> weig
   return ReorderDenseWeights(padded, g.out_c, taps * tap_c);
 }
 
+// A 1x1 conv reads its patches straight from the input when each pixel is
+// whole words: VLDC needs 4-byte-aligned operands (xformer requires input bytes
+// per pixel to be a multiple of 4 for the same reason). Otherwise im2col copies
+// each patch into the aligned scratch.
+bool ReadsInputDirectly(const ConvShape& shape, int tap_c) {
+  const WindowGeometry& g = shape.geometry;
+  return g.filter_h == 1 && g.filter_w == 1 && tap_c == g.in_c && g.in_c % 4 == 0;
+}
+
 }  // namespace
 
 DenseConvKernel::DenseConvKernel(const ConvShape& shape, absl::Span<const int8_t> weights,
@@ -49,8 +58,7 @@ DenseConvKernel::DenseConvKernel(const ConvShape& shape, absl::Span<const int8_t
       tap_c_(TapChannels(shape, pad_3_to_4)),
       weights_(ReorderPadded(shape, weights, tap_c_)),
       output_transform_(output_transform),
-      direct_(shape.geometry.filter_h == 1 && shape.geometry.filter_w == 1 &&
-              tap_c_ == shape.geometry.in_c) {}
+      direct_(ReadsInputDirectly(shape, tap_c_)) {}
 
 DenseConvKernel::DenseConvKernel(const ConvShape& shape, absl::Span<const int8_t> weights,
                                  ExactOutputProgram exact, bool pad_3_to_4)
@@ -58,8 +66,7 @@ DenseConvKernel::DenseConvKernel(const ConvShape& shape, absl::Span<const int8_t
       tap_c_(TapChannels(shape, pad_3_to_4)),
       weights_(ReorderPadded(shape, weights, tap_c_)),
       exact_(std::move(exact)),
-      direct_(shape.geometry.filter_h == 1 && shape.geometry.filter_w == 1 &&
-              tap_c_ == shape.geometry.in_c) {}
+      direct_(ReadsInputDirectly(shape, tap_c_)) {}
 
 size_t DenseConvKernel::exact_scratch_bytes() const {
   return exact_ ? sizeof(ExactStageScratch) : 0;

@@ -15,8 +15,6 @@
 namespace tinyserve::xs3 {
 namespace {
 
-constexpr int64_t kMax8 = 127;
-constexpr int64_t kMax16 = 32767;
 constexpr int64_t kMax32 = 2147483647;
 constexpr int64_t kMax40 = (int64_t{1} << 39) - 1;
 

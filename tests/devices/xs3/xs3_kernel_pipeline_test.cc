@@ -147,9 +147,11 @@ WindowGeometry FcGeometry(int batches, int depth, int units) {
 
 TEST(Xs3KernelPipelineTest, FullyConnectedMatchesIndependentPipeline) {
   std::mt19937 rng(1234);
-  // Depths not a multiple of 32, units not a multiple of 16, and both exact.
+  // Depths not a multiple of 32 (and not of 4: read through im2col), units not
+  // a multiple of 16, and both exact. With several batches, units are a
+  // multiple of 4 as the lowering requires (VSTRPV stores whole words).
   const int shapes[][3] = {{1, 64, 16}, {1, 100, 10}, {1, 7, 3}, {1, 256, 2},
-                           {3, 45, 20}, {1, 640, 128}, {2, 33, 17}};
+                           {3, 45, 20}, {1, 640, 128}, {2, 33, 12}};
   for (const auto& s : shapes) {
     SCOPED_TRACE(::testing::Message() << "batches " << s[0] << " depth " << s[1] << " units " << s[2]);
     CheckDense(RandomCase(rng, FcGeometry(s[0], s[1], s[2]), s[1] * s[2]));
