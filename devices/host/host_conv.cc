@@ -39,6 +39,7 @@ inline ConvTileArgs TileArgs(const HostConvData& d) {
   a.out_c = d.g.out_c;
   a.rq = &d.rq.table;
   a.pixel_pairs = d.pixel_pairs;
+  a.row_k_exact = d.row_k;
   return a;
 }
 

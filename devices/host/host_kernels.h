@@ -62,6 +62,9 @@ struct ConvTileArgs {
   // out_c == 8 on a 16-lane ISA: lanes 8..15 of every weight block and of the
   // requant table repeat lanes 0..7, and one vector computes two pixels.
   bool pixel_pairs;
+  // The window row's true length (row_k may be rounded up to whole k-steps);
+  // 0 when unknown. Lets the VNNI pixel-pair path tell padding from data.
+  int row_k_exact;
 };
 using ConvTileFn = void (*)(const ConvTileArgs& a);
 

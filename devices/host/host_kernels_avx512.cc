@@ -15,6 +15,7 @@ struct PairDot {
   using W = int16_t;
   static constexpr int kStep = 2;
   static constexpr bool kOffset = false;
+  static constexpr bool kDwQuads = false;  // see QuadDot (VNNI) for what this selects
   template <bool kPre>
   TS_HOST_INLINE static __m512i Bcast(const int8_t* x, int n) {
     const uint32_t lo = static_cast<uint16_t>(int16_t{x[0]});

@@ -128,7 +128,11 @@ void ConvTile(const ConvTileArgs& a, int blk0, int p0) {
     const W* wk = w + static_cast<int64_t>(ky) * a.groups * group_elems;
     for (int g = 0; g < full; ++g) {
       __m512i xb[P];
-      for (int p = 0; p < P; ++p) xb[p] = Dot::template Bcast<kPre>(x[p] + g * kStep, kStep);
+      if constexpr (Dot::kDwQuads && NB == 1) {  // see QuadDot::BcastVec
+        for (int p = 0; p < P; ++p) xb[p] = Dot::template BcastVec<kPre>(x[p] + g * kStep);
+      } else {
+        for (int p = 0; p < P; ++p) xb[p] = Dot::template Bcast<kPre>(x[p] + g * kStep, kStep);
+      }
       for (int b = 0; b < NB; ++b) {
         const W* wp = wk + b * a.block_stride + g * group_elems;
         // A lone pixel streams each weight once (FULLY_CONNECTED, weights in
@@ -216,8 +220,80 @@ void ConvTilePairs(const ConvTileArgs& a, int p0, int n) {
   }
 }
 
+// VNNI pixel pairs whose two windows share 16 bytes of each row (evenly
+// spaced pixels, step + row_k_exact <= 16: the first 3x3 conv on 3 channels):
+// one masked load and one 128-bit broadcast per row and pair, then one vpshufb
+// per k-step picks pixel p's quad into lanes 0..7 and pixel p + 1's into lanes
+// 8..15, where the generic path needs two scalar broadcasts and an insert.
+template <bool kPre, int Q>
+void ConvTilePairsShuffled(const ConvTileArgs& a, int p0, int n) {
+  const __m512i bias = _mm512_loadu_si512(a.rq->bias);
+  __m512i acc[Q];
+  for (int q = 0; q < Q; ++q) acc[q] = bias;
+  const int step = static_cast<int>(a.x_pix_step);
+  const int groups = a.groups;  // <= 4: row_k_exact <= 16
+  __m512i ctrl[4];
+  {
+    // Byte b of lane l (pixel p + l / 8) takes source byte 4g + b (+ step for
+    // the second pixel); indices past the 16 loaded bytes read zero (0x80),
+    // which meet zero weights since they lie beyond row_k_exact.
+    const __m512i b = _mm512_mask_add_epi8(_mm512_set1_epi32(0x03020100), __mmask64(0xFFFFFFFF00000000ull),
+                                           _mm512_set1_epi32(0x03020100),
+                                           _mm512_set1_epi8(static_cast<char>(step)));
+    for (int g = 0; g < groups; ++g) {
+      const __m512i c = _mm512_add_epi8(b, _mm512_set1_epi8(static_cast<char>(4 * g)));
+      ctrl[g] = _mm512_mask_mov_epi8(c, _mm512_cmpge_epu8_mask(c, _mm512_set1_epi8(16)),
+                                     _mm512_set1_epi8(static_cast<char>(0x80)));
+    }
+  }
+  const int8_t* w = static_cast<const int8_t*>(a.w);
+  const int64_t group_elems = kLanes * 4;
+  // Bytes of a pair (or of a lone last pixel) that its windows cover.
+  const int pair_len = step + a.row_k_exact;
+  for (int ky = 0; ky < a.filter_h; ++ky) {
+    __m512i xq[Q];
+    for (int q = 0; q < Q; ++q) {
+      const int p = 2 * q < n ? p0 + 2 * q : p0;
+      const int len = 2 * q + 1 < n ? pair_len : a.row_k_exact;
+      __m512i x = _mm512_maskz_loadu_epi8((uint64_t{1} << len) - 1,
+                                          a.x_base[ky] + static_cast<int64_t>(p) * a.x_pix_step);
+      if constexpr (!kPre) x = _mm512_xor_si512(x, _mm512_set1_epi8(static_cast<char>(0x80)));
+      xq[q] = _mm512_shuffle_i32x4(x, x, 0);  // lane 0 into all four
+    }
+    const int8_t* wk = w + static_cast<int64_t>(ky) * groups * group_elems;
+    for (int g = 0; g < groups; ++g) {
+      const __m512i wv = _mm512_loadu_si512(wk + g * group_elems);
+      for (int q = 0; q < Q; ++q) {
+        acc[q] = _mm512_dpbusd_epi32(acc[q], _mm512_shuffle_epi8(xq[q], ctrl[g]), wv);
+      }
+    }
+  }
+  const RqRegs rq = LoadRq(*a.rq, 0);
+  for (int q = 0; q < Q && 2 * q < n; ++q) {
+    StoreRequant(acc[q], rq, *a.rq, 0, 2 * q + 1 < n ? 16 : 8,
+                 a.out + static_cast<int64_t>(p0 + 2 * q) * 8);
+  }
+}
+
 template <class Dot, bool kPre>
 void ConvPixelPairs(const ConvTileArgs& a) {
+  if constexpr (Dot::kDwQuads) {
+    if (a.rows == nullptr && a.row_k_exact > 0 && a.x_pix_step >= 0 &&
+        a.x_pix_step + a.row_k_exact <= 16) {
+      constexpr int kPairs = 8;
+      for (int p0 = 0; p0 < a.npix; p0 += 2 * kPairs) {
+        const int n = a.npix - p0 < 2 * kPairs ? a.npix - p0 : 2 * kPairs;
+        if (n > 8) {
+          ConvTilePairsShuffled<kPre, kPairs>(a, p0, n);
+        } else if (n > 4) {
+          ConvTilePairsShuffled<kPre, 4>(a, p0, n);
+        } else {
+          ConvTilePairsShuffled<kPre, 2>(a, p0, n);
+        }
+      }
+      return;
+    }
+  }
   constexpr int kPairs = 8;  // 16 pixels per register tile
   for (int p0 = 0; p0 < a.npix; p0 += 2 * kPairs) {
     const int n = a.npix - p0 < 2 * kPairs ? a.npix - p0 : 2 * kPairs;
@@ -315,6 +391,82 @@ void DepthwiseChunk3x3(const DepthwiseArgs& a, int c0, int chunk, int n) {
   }
 }
 
+// VNNI 3x3, 16 full channels: a "column quad" packs one input column's three
+// filter rows as bytes [x(r0), x(r1), x(r2), 0] per channel lane, so one
+// vpdpbusd does three taps against [w(0,kx), w(1,kx), w(2,kx), 0]. A column
+// serves up to three pixels, so the kernel slides a window of three columns
+// along the row and builds only the columns it has not seen (stride 1: one
+// per pixel, stride 2: two), halving the MAC-side uops of DepthwiseChunk3x3.
+// kFlatAlign: a flattened stride-1 run with 8 channels (tap step 8 lanes, pixel
+// step 16): the middle column is the upper half of this pixel's first column
+// and the lower half of the next pixel's, one valignd instead of a build.
+template <bool kPre>
+TS_HOST_INLINE __m512i DwColumn(const int8_t* r0, const int8_t* r1, const int8_t* r2) {
+  const __m512i a = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0)));
+  const __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r1)));
+  const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r2)));
+  // a | b << 8 | c << 16 (0xFE: any of the three).
+  __m512i v = _mm512_ternarylogic_epi32(a, _mm512_slli_epi32(b, 8), _mm512_slli_epi32(c, 16), 0xFE);
+  if constexpr (!kPre) v = _mm512_xor_si512(v, _mm512_set1_epi32(0x808080));
+  return v;
+}
+
+template <bool kPre, int kStride, bool kFlatAlign>
+void DepthwiseChunk3x3Quads(const DepthwiseArgs& a, int c0, int chunk) {
+  const int32_t* wc = a.w + static_cast<int64_t>(chunk) * a.w_chunk_step;
+  const int rc = chunk * a.rq_chunk_step;
+  const __m512i byte = _mm512_set1_epi32(0xFF);
+  __m512i w[3];
+  for (int kx = 0; kx < 3; ++kx) {  // the packed int32 weights hold w in byte 0
+    const __m512i t0 = _mm512_and_si512(_mm512_loadu_si512(wc + kx * a.w_tap_stride), byte);
+    const __m512i t1 = _mm512_and_si512(_mm512_loadu_si512(wc + (3 + kx) * a.w_tap_stride), byte);
+    const __m512i t2 = _mm512_and_si512(_mm512_loadu_si512(wc + (6 + kx) * a.w_tap_stride), byte);
+    w[kx] = _mm512_ternarylogic_epi32(t0, _mm512_slli_epi32(t1, 8), _mm512_slli_epi32(t2, 16), 0xFE);
+  }
+  const RqRegs q = LoadRq(*a.rq, rc);
+  const __m512i bias = _mm512_loadu_si512(a.rq->bias + rc);
+  const int64_t ts = a.tap_step;
+  const int8_t* r0 = a.rows[0] + c0;
+  const int8_t* r1 = a.rows[1] + c0;
+  const int8_t* r2 = a.rows[2] + c0;
+  int8_t* out = a.out + c0;
+  if constexpr (kFlatAlign) {
+    // Columns at byte offsets 16p (v) and 16p + 16 (next); taps at 0, 8, 16.
+    __m512i v = DwColumn<kPre>(r0, r1, r2);
+    for (int p = 0; p < a.npix; ++p) {
+      const int64_t o = 16 * static_cast<int64_t>(p + 1);
+      const __m512i next = DwColumn<kPre>(r0 + o, r1 + o, r2 + o);
+      __m512i s0 = _mm512_dpbusd_epi32(bias, v, w[0]);
+      const __m512i s1 =
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_alignr_epi32(next, v, 8), w[1]);
+      s0 = _mm512_dpbusd_epi32(s0, next, w[2]);
+      StoreRequant(_mm512_add_epi32(s0, s1), q, *a.rq, rc, kLanes, out);
+      v = next;
+      out += a.channels;
+    }
+    return;
+  }
+  // v0, v1: the columns at offsets 0 and ts of pixel p (v1 unused for stride 2).
+  __m512i v0 = DwColumn<kPre>(r0, r1, r2);
+  __m512i v1 = kStride == 1 ? DwColumn<kPre>(r0 + ts, r1 + ts, r2 + ts) : v0;
+  for (int p = 0; p < a.npix; ++p) {
+    const int64_t o = static_cast<int64_t>(p) * a.pix_step;
+    if constexpr (kStride == 2) v1 = DwColumn<kPre>(r0 + o + ts, r1 + o + ts, r2 + o + ts);
+    const __m512i v2 = DwColumn<kPre>(r0 + o + 2 * ts, r1 + o + 2 * ts, r2 + o + 2 * ts);
+    __m512i s0 = _mm512_dpbusd_epi32(bias, v0, w[0]);
+    const __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v1, w[1]);
+    s0 = _mm512_dpbusd_epi32(s0, v2, w[2]);
+    StoreRequant(_mm512_add_epi32(s0, s1), q, *a.rq, rc, kLanes, out);
+    if constexpr (kStride == 1) {
+      v0 = v1;
+      v1 = v2;
+    } else {
+      v0 = v2;
+    }
+    out += a.channels;
+  }
+}
+
 template <class Dot, bool kPre>
 void DepthwiseChunk(const DepthwiseArgs& a, int c0, int chunk, int n) {
   const int32_t* wc = a.w + static_cast<int64_t>(chunk) * a.w_chunk_step;
@@ -341,6 +493,23 @@ void DepthwiseAll(const DepthwiseArgs& a) {
   const bool three = a.filter_h == 3 && a.filter_w == 3;
   for (int c0 = 0, chunk = 0; c0 < a.channels; c0 += kLanes, ++chunk) {
     const int n = a.channels - c0 < kLanes ? a.channels - c0 : kLanes;
+    if constexpr (Dot::kDwQuads) {
+      // Pixel p's columns lie at p * pix_step + {0, 1, 2} * tap_step.
+      if (three && n == kLanes) {
+        if (a.pix_step == a.tap_step) {
+          DepthwiseChunk3x3Quads<kPre, 1, false>(a, c0, chunk);
+          continue;
+        }
+        if (a.pix_step == 2 * a.tap_step) {
+          if (a.channels == kLanes && a.pix_step == kLanes && a.tap_step == 8) {
+            DepthwiseChunk3x3Quads<kPre, 1, true>(a, c0, chunk);
+          } else {
+            DepthwiseChunk3x3Quads<kPre, 2, false>(a, c0, chunk);
+          }
+          continue;
+        }
+      }
+    }
     if (three && n == kLanes) {
       DepthwiseChunk3x3<Dot, kPre, true>(a, c0, chunk, n);
     } else if (three) {

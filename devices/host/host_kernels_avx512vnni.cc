@@ -18,10 +18,23 @@ struct QuadDot {
   using W = int8_t;
   static constexpr int kStep = 4;
   static constexpr bool kOffset = true;
+  // Selects the VNNI-only paths in host_kernels_avx512_impl.h: 3x3 depthwise
+  // column quads, shuffled pixel pairs, BcastVec for one-block conv tiles.
+  static constexpr bool kDwQuads = true;
   template <bool kPre>
   TS_HOST_INLINE static __m512i Bcast(const int8_t* x, int n) {
     const uint32_t v = LoadBytes(x, n);  // missing bytes meet zero weights
     return _mm512_set1_epi32(static_cast<int32_t>(kPre ? v : v ^ 0x80808080u));
+  }
+  // A full quad with the offset applied in the vector register, so the
+  // broadcast reads memory directly instead of moving from a general register
+  // on port 5. Faster for one-block tiles (the 8 -> 16 pointwise conv), slower
+  // with two or more blocks (measured), so ConvTile picks it for NB == 1 only.
+  template <bool kPre>
+  TS_HOST_INLINE static __m512i BcastVec(const int8_t* x) {
+    const __m512i v = _mm512_set1_epi32(static_cast<int32_t>(LoadBytes(x, 4)));
+    if constexpr (kPre) return v;
+    return _mm512_xor_si512(v, _mm512_set1_epi32(static_cast<int32_t>(0x80808080u)));
   }
   TS_HOST_INLINE static __m512i Mac(__m512i acc, __m512i xb, __m512i w) {
     return _mm512_dpbusd_epi32(acc, xb, w);

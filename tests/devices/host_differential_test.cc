@@ -281,6 +281,10 @@ constexpr int64_t kMaxMacs = 400000;
 // ---------------------------------------------------------------------------
 // Generators: one random single-op model each.
 
+std::vector<uint8_t> BuildConv(Rng& rng, std::string* desc, const Window& w, int fc, int groups,
+                               int oc);
+std::vector<uint8_t> BuildDepthwise(Rng& rng, std::string* desc, const Window& w, int ic, int dm);
+
 std::vector<uint8_t> GenConv(Rng& rng, std::string* desc) {
   Window w;
   int fc, groups, oc;
@@ -292,6 +296,32 @@ std::vector<uint8_t> GenConv(Rng& rng, std::string* desc) {
     const int64_t macs = int64_t{w.n} * w.oh * w.ow * oc * w.kh * w.kw * fc;
     if (macs <= kMaxMacs && fc * groups <= 160) break;
   }
+  return BuildConv(rng, desc, w, fc, groups, oc);
+}
+
+// A 3x3, stride 1-2 window without dilation: the shape of the specialized host
+// paths (first-layer convs, 3x3 depthwise), which the general draws reach only
+// a few times in 10,000.
+Window Draw3x3Window(Rng& rng, int max_hw) {
+  Window w;
+  for (;;) {
+    w = DrawWindow(rng, /*dilations=*/false, max_hw);
+    w.kh = w.kw = 3;
+    w.sh = w.sw = rng.Int(1, 2);
+    w.oh = static_cast<int>(OutSize(w.same, w.ih, 3, w.sh, 1));
+    w.ow = static_cast<int>(OutSize(w.same, w.iw, 3, w.sw, 1));
+    if (w.oh > 0 && w.ow > 0) return w;
+  }
+}
+
+// First-layer convs: 1-6 input channels (images), 8 or 16 output channels.
+std::vector<uint8_t> GenNarrowConv(Rng& rng, std::string* desc) {
+  const Window w = Draw3x3Window(rng, 20);
+  return BuildConv(rng, desc, w, rng.Int(1, 6), 1, rng.Pick({8, 8, 16}));
+}
+
+std::vector<uint8_t> BuildConv(Rng& rng, std::string* desc, const Window& w, int fc, int groups,
+                               int oc) {
   const int ic = fc * groups;
   const auto act = Activation(rng);
   *desc = absl::StrCat("CONV_2D", WindowDesc(w), " in_c=", ic, " filter_c=", fc,
@@ -324,6 +354,16 @@ std::vector<uint8_t> GenDepthwise(Rng& rng, std::string* desc) {
     const int64_t macs = int64_t{w.n} * w.oh * w.ow * ic * dm * w.kh * w.kw;
     if (macs <= kMaxMacs) break;
   }
+  return BuildDepthwise(rng, desc, w, ic, dm);
+}
+
+// 3x3 depthwise, multiplier 1, 1-48 channels (the host's 3x3 paths).
+std::vector<uint8_t> GenDepthwise3x3(Rng& rng, std::string* desc) {
+  const Window w = Draw3x3Window(rng, 16);
+  return BuildDepthwise(rng, desc, w, rng.Int(1, 48), 1);
+}
+
+std::vector<uint8_t> BuildDepthwise(Rng& rng, std::string* desc, const Window& w, int ic, int dm) {
   const int oc = ic * dm;
   const auto act = Activation(rng);
   const bool set_dm = rng.Chance(0.5);
@@ -672,6 +712,14 @@ void RunDifferential(const std::string& op, uint64_t base_seed, int num_cases,
 }
 
 TEST(HostDifferentialTest, Conv2D) { RunDifferential("CONV_2D", 1, 10000, GenConv); }
+
+TEST(HostDifferentialTest, NarrowFirstLayerConv2D) {
+  RunDifferential("CONV_2D (narrow input)", 8, 3000, GenNarrowConv);
+}
+
+TEST(HostDifferentialTest, Depthwise3x3) {
+  RunDifferential("DEPTHWISE_CONV_2D (3x3)", 9, 3000, GenDepthwise3x3);
+}
 
 TEST(HostDifferentialTest, DepthwiseConv2D) {
   RunDifferential("DEPTHWISE_CONV_2D", 2, 10000, GenDepthwise);
