@@ -34,10 +34,6 @@ class Xs3Session : public Session {
   // Runs operators [begin, end) only (no cycle accounting), for stepping
   // through a model with inputs written into its tensors.
   void InvokeOps(int begin, int end);
-  absl::Span<uint8_t> mutable_tensor(int t) {
-    auto s = executor_.tensor(t);
-    return {const_cast<uint8_t*>(s.data()), s.size()};
-  }
 
  private:
   Executor executor_;
