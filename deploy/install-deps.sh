@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libcivetweb-dev libspdlog-dev libstb-dev
+  libusb-1.0-0-dev umockdev libumockdev-dev
   chromium
 )
 

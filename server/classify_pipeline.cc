@@ -2,14 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "devices/device_registry.h"
 #include "server/output_comparison.h"
 #include "spdlog/spdlog.h"
 
@@ -18,17 +19,60 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The device `name` of a model version, or why it cannot run there.
+// One device of family `family` ("xcore") for a model version: the UP one
+// with the shortest queue among those that run it.
+absl::StatusOr<const DeviceBinding*> SelectFamilyMember(const ServedModel& served,
+                                                        const std::string& family,
+                                                        const DeviceManager& devices) {
+  const std::string prefix = family + "@";
+  const DeviceBinding* best = nullptr;
+  std::vector<std::string> not_up;
+  for (const std::string& name : served.device_names()) {
+    if (!absl::StartsWith(name, prefix)) continue;
+    const DeviceBinding* binding = served.binding(name);
+    if (absl::Status available = binding->device->Availability(); !available.ok()) {
+      not_up.emplace_back(available.message());
+      continue;
+    }
+    if (best == nullptr ||
+        binding->device->scheduler->depth() < best->device->scheduler->depth()) {
+      best = binding;
+    }
+  }
+  if (best != nullptr) return best;
+  if (!not_up.empty()) {
+    return absl::UnavailableError(absl::StrCat("no '", family, "' device that runs model '",
+                                               served.name(), "' is UP (",
+                                               absl::StrJoin(not_up, "; "), ")"));
+  }
+  const std::vector<RunningDevice*> members = devices.Members(family);
+  if (members.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "no '", family, "' device is running on this server (it watches for arrivals)"));
+  }
+  std::vector<std::string> refusals;
+  for (const RunningDevice* member : members) {
+    refusals.push_back(absl::StrCat(member->info.name, ": ", served.refusal(member->info.name)));
+  }
+  return absl::UnimplementedError(absl::StrCat("no '", family, "' device can run model '",
+                                               served.name(), "' (",
+                                               absl::StrJoin(refusals, "; "), ")"));
+}
+
+// The device `name` of a model version (a device, or a family standing for
+// its best member), or why it cannot run there. A device that is not UP is
+// still returned: its queue refuses the run, which then counts as a request
+// of that device.
 absl::StatusOr<const DeviceBinding*> SelectDevice(const ServedModel& served,
                                                   const std::string& name,
                                                   const DeviceManager& devices) {
   if (const DeviceBinding* binding = served.binding(name)) return binding;
+  if (devices.IsServedFamily(name)) return SelectFamilyMember(served, name, devices);
   if (devices.Find(name) != nullptr) {
     return absl::UnimplementedError(absl::StrCat("device '", name, "' cannot run model '",
                                                  served.name(), "': ", served.refusal(name)));
   }
-  const auto known = KnownDeviceNames();
-  if (std::find(known.begin(), known.end(), name) != known.end()) {
+  if (devices.IsKnown(name)) {
     return absl::UnavailableError(
         absl::StrCat("device '", name, "' is not running on this server"));
   }
@@ -95,8 +139,14 @@ void RecordShadowOutcome(const ShadowJob& job, const ComparedOutputs& primary,
 // of the shadow device's queue, has no deadline, and is dropped (counted) when
 // there is no room. It runs after the caller was answered, so it can neither
 // delay nor fail the caller.
-void StartShadowRun(ShadowJob job, ComparedOutputs primary) {
-  const DeviceBinding* binding = job.served->binding(job.served->shadow()->device());
+void StartShadowRun(ShadowJob job, ComparedOutputs primary, const DeviceManager& devices) {
+  // A shadow device that is not UP (or a family with no member UP) drops the run.
+  auto selected = SelectDevice(*job.served, job.served->shadow()->device(), devices);
+  if (!selected.ok() || !(*selected)->device->up()) {
+    job.served->shadow()->RecordDropped(job.primary);
+    return;
+  }
+  const DeviceBinding* binding = *selected;
   auto response = std::make_shared<v1::ClassifyResponse>();
   DeviceRun run;
   run.served = job.served;
@@ -160,9 +210,12 @@ void CompleteDevice(const std::shared_ptr<CompareState>& state, size_t index,
       state->failed.store(true);
       // The first failure is the cause; later ones are its consequences.
       if (state->first_error.ok()) {
-        state->first_error = absl::Status(
-            status.code(), absl::StrCat("device '", state->bindings[index]->device->info.name,
-                                        "': ", status.message()));
+        const std::string& device = state->bindings[index]->device->info.name;
+        state->first_error =
+            absl::StrContains(status.message(), "'" + device + "'")
+                ? status
+                : absl::Status(status.code(),
+                               absl::StrCat("device '", device, "': ", status.message()));
       }
     }
     last = --state->pending == 0;
@@ -211,15 +264,19 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
   run.top_k = *top_k;
   run.response = response;
   ShadowTraffic* shadow = (*served)->shadow();
-  // A request already on the shadow device has nothing to be compared with.
-  if (shadow != nullptr && shadow->device() != device && shadow->Sample()) {
-    ShadowJob job{*served, device, run.input, *top_k, UnixMicrosAt(call.received)};
-    run.done = [response, done = std::move(done), job = std::move(job)](absl::Status status) mutable {
+  const std::string& ran_on = (*binding)->device->info.name;
+  // A request already on the shadow device (or on a member of the shadow
+  // family) has nothing to be compared with.
+  if (shadow != nullptr && shadow->device() != ran_on &&
+      !absl::StartsWith(ran_on, shadow->device() + "@") && shadow->Sample()) {
+    ShadowJob job{*served, ran_on, run.input, *top_k, UnixMicrosAt(call.received)};
+    run.done = [response, done = std::move(done), job = std::move(job),
+                devices = &devices_](absl::Status status) mutable {
       // Copied before answering: after done() the response belongs to gRPC.
       std::optional<ComparedOutputs> primary;
       if (status.ok()) primary = OutputsOf(*response);
       done(std::move(status));
-      if (primary) StartShadowRun(std::move(job), std::move(*primary));
+      if (primary) StartShadowRun(std::move(job), std::move(*primary), *devices);
     };
   } else {
     run.done = std::move(done);
@@ -249,9 +306,19 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
   auto served = registry_.Resolve(request.model(), request.version());
   if (!served.ok()) return fail(served.status());
   auto state = std::make_shared<CompareState>();
+  std::map<const DeviceBinding*, std::string> chosen;  // binding -> the name that chose it
   for (const std::string& device : request.devices()) {
     auto binding = SelectDevice(**served, device, devices_);
     if (!binding.ok()) return fail(binding.status());
+    // Refused before anything runs, naming the device: no partial Compare.
+    if (absl::Status available = (*binding)->device->Availability(); !available.ok()) {
+      return fail(available);
+    }
+    if (auto [it, added] = chosen.emplace(*binding, device); !added) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "devices '", it->second, "' and '", device, "' are the same device ('",
+          (*binding)->device->info.name, "'); Compare needs distinct devices")));
+    }
     state->bindings.push_back(*binding);
   }
   auto top_k = ResolveTopK(**served, request.top_k());

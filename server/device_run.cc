@@ -3,6 +3,8 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "engine/quant/tensor_quantization.h"
 #include "server/postprocess.h"
 #include "server/proto_conversion.h"
@@ -24,8 +26,16 @@ struct RunState {
   std::optional<int64_t> cycles;
   std::optional<int64_t> saturation_events;
   std::optional<double> chip_us;
+  std::optional<LinkStats> link;
   int64_t outputs_at_rails = 0;
 };
+
+// A device's invoke error, with the device named unless the message does.
+absl::Status NamingDevice(const RunningDevice& device, const absl::Status& status) {
+  if (absl::StrContains(status.message(), "'" + device.info.name + "'")) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat("device '", device.info.name, "': ", status.message()));
+}
 
 void FillOutputs(RunState& state, const Session& session) {
   const ServedModel& served = *state.run.served;
@@ -82,6 +92,15 @@ void FillMetricsBlock(const RunState& state) {
   if (state.cycles) m->set_device_cycles(*state.cycles);
   if (state.chip_us) m->set_estimated_chip_us(*state.chip_us);
   if (state.saturation_events) m->set_device_saturation_events(*state.saturation_events);
+  if (state.link) {
+    v1::LinkMetrics* link = m->mutable_link();
+    link->set_bytes_out(state.link->bytes_out);
+    link->set_bytes_in(state.link->bytes_in);
+    link->set_transfers(state.link->transfers);
+    link->set_host_to_board_us(static_cast<double>(state.link->host_to_board_ns) * 1e-3);
+    link->set_on_board_us(static_cast<double>(state.link->on_board_ns) * 1e-3);
+    link->set_board_to_host_us(static_cast<double>(state.link->board_to_host_ns) * 1e-3);
+  }
   v1::QuantizationMetrics* q = m->mutable_quantization();
   const TensorInfo& input = run.served->model().input(0);
   q->set_input_scale(input.quantization.scale());
@@ -106,6 +125,7 @@ void Finish(std::shared_ptr<RunState> state, absl::Status status) {
     outcome.outputs_at_rails = state->outputs_at_rails;
     outcome.saturation_events = state->saturation_events;
     outcome.estimated_chip_us = state->chip_us;
+    outcome.link = state->link;
     state->run.binding->metrics->RecordRequest(outcome);
   }
   auto done = std::move(state->run.done);
@@ -122,15 +142,23 @@ void RunOnWorker(std::shared_ptr<RunState> state, absl::Status status) {
   const auto input = (*session)->input(0);
   const std::vector<uint8_t>& bytes = state->run.input->bytes;
   std::copy(bytes.begin(), bytes.end(), input.begin());
-  auto stats = (*session)->Invoke(InvokeOptions{});
+  // A device that can block (a board) gives up at the call's deadline or
+  // when the call is cancelled, so a hung device holds only its own worker.
+  InvokeOptions options;
+  options.deadline = state->run.call.deadline;
+  options.cancelled = state->run.call.cancelled;
+  auto stats = (*session)->Invoke(options);
   if (!stats.ok()) {
     pool.Release(std::move(*session));
-    return Finish(std::move(state), stats.status());
+    // Named before `state` is moved into Finish (argument order is unspecified).
+    absl::Status failed = NamingDevice(*state->run.binding->device, stats.status());
+    return Finish(std::move(state), std::move(failed));
   }
   state->stages.device = static_cast<double>(stats->device_nanoseconds) * 1e-9;
   state->cycles = stats->cycles;
   state->chip_us = stats->estimated_chip_microseconds;
   state->saturation_events = stats->saturation_events;
+  state->link = stats->link;
   const auto post = Clock::now();
   v1::ClassifyResponse& response = *state->run.response;
   response.set_model(state->run.served->name());

@@ -17,6 +17,7 @@ absl::Status DeviceScheduler::Submit(DeviceTask task) {
     if (stopping_) {
       return absl::UnavailableError(absl::StrCat("device '", device_, "' is shutting down"));
     }
+    if (!unavailable_.ok()) return unavailable_;
     if (static_cast<int>(queue_.size()) >= capacity_) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "device '", device_, "' queue is full (", capacity_, " requests waiting)"));
@@ -40,6 +41,22 @@ absl::Status DeviceScheduler::Submit(DeviceTask task) {
   }
   cv_.notify_one();
   return absl::OkStatus();
+}
+
+void DeviceScheduler::SetAvailability(absl::Status status) {
+  std::deque<DeviceTask> refused;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unavailable_ = status;
+    if (status.ok()) return;
+    refused.swap(queue_);
+    depth_.store(0, std::memory_order_relaxed);
+  }
+  // Outside the lock: a task's callback may submit elsewhere (or here, and be refused).
+  for (DeviceTask& task : refused) {
+    if (task.model_queued != nullptr && task.model_capacity > 0) task.model_queued->fetch_sub(1);
+    task.run(status);
+  }
 }
 
 void DeviceScheduler::WorkerLoop() {

@@ -38,8 +38,15 @@ class DeviceScheduler {
   ~DeviceScheduler();  // Shutdown()
 
   // Queues the task, or RESOURCE_EXHAUSTED at once when the device's queue (or
-  // the model's share of it) is full, UNAVAILABLE when shutting down.
+  // the model's share of it) is full, UNAVAILABLE when shutting down or while
+  // the device is unavailable (SetAvailability).
   absl::Status Submit(DeviceTask task);
+
+  // While `status` is not OK (the device is DOWN or RECOVERING) new tasks are
+  // refused with it, and every task already queued is answered with it at
+  // once, on the calling thread. OK takes tasks again. Tasks a worker already
+  // took are the device's business (its Invoke fails or finishes).
+  void SetAvailability(absl::Status status);
 
   int depth() const { return depth_.load(std::memory_order_relaxed); }
   int capacity() const { return capacity_; }
@@ -57,6 +64,7 @@ class DeviceScheduler {
   std::condition_variable cv_;
   std::deque<DeviceTask> queue_;
   bool stopping_ = false;
+  absl::Status unavailable_;  // OK while the device takes work
   std::atomic<int> depth_{0};
   std::vector<std::thread> workers_;
 };

@@ -146,12 +146,24 @@ grpc::ServerUnaryReactor* InferenceService::GetModelMetadata(
 grpc::ServerUnaryReactor* InferenceService::ListDevices(grpc::CallbackServerContext* context,
                                                         const v1::ListDevicesRequest*,
                                                         v1::ListDevicesResponse* response) {
-  for (const auto& running : devices_.devices()) {
+  for (const RunningDevice* running : devices_.devices()) {
     v1::DeviceStatus* d = response->add_devices();
     d->set_name(running->info.name);
     d->set_kind(running->info.kind);
     d->set_description(running->info.description);
-    d->set_state(v1::DeviceStatus::UP);
+    const DeviceHealth health = running->health();
+    switch (health.state) {
+      case DeviceState::kUp:
+        d->set_state(v1::DeviceStatus::UP);
+        break;
+      case DeviceState::kDown:
+        d->set_state(v1::DeviceStatus::DOWN);
+        break;
+      case DeviceState::kRecovering:
+        d->set_state(v1::DeviceStatus::RECOVERING);
+        break;
+    }
+    d->set_state_reason(health.reason);
     for (const std::string& c : running->info.capabilities) d->add_capabilities(c);
     d->set_queue_depth(running->scheduler->depth());
     d->set_queue_capacity(running->scheduler->capacity());

@@ -1,5 +1,5 @@
 // tinyserve: the gRPC inference server.
-#include "devices/device_registry.h"
+#include "devices/device_catalog.h"
 #include "server/server_app.h"
 
 #ifndef TINYSERVE_BUNDLED_MODELS
@@ -11,5 +11,7 @@ int main(int argc, char** argv) {
   options.model_repository = TINYSERVE_BUNDLED_MODELS;
   int exit_code = 0;
   if (!tinyserve::server::ParseServerFlags(argc, argv, options, exit_code)) return exit_code;
-  return tinyserve::server::RunServer(options, tinyserve::CreateDevice);
+  return tinyserve::server::RunServer(options, [](const tinyserve::DeviceCatalogOptions& o) {
+    return tinyserve::DeviceCatalog::Create(o);
+  });
 }

@@ -58,8 +58,23 @@ ServerMetrics::ServerMetrics()
                        .Register(*registry_)),
       device_up_(prometheus::BuildGauge()
                      .Name("tinyserve_device_up")
-                     .Help("1 when the device is running, 0 otherwise")
+                     .Help("1 when the device is UP (takes work), 0 when DOWN or RECOVERING")
                      .Register(*registry_)),
+      device_state_(prometheus::BuildGauge()
+                        .Name("tinyserve_device_state")
+                        .Help("1 for the device's current state (UP, DOWN, RECOVERING), 0 for "
+                              "the others")
+                        .Register(*registry_)),
+      link_bytes_(prometheus::BuildCounter()
+                      .Name("tinyserve_link_bytes_total")
+                      .Help("Bytes over the link to a board by direction: out (host to board: "
+                            "commands, inputs), in (board to host: outputs)")
+                      .Register(*registry_)),
+      link_durations_(prometheus::BuildHistogram()
+                          .Name("tinyserve_link_duration_seconds")
+                          .Help("Time of successful requests on a board by phase: host_to_board, "
+                                "on_board, board_to_host")
+                          .Register(*registry_)),
       model_loads_(prometheus::BuildCounter()
                        .Name("tinyserve_model_loads_total")
                        .Help("Model version loads by result (success, failure)")
@@ -95,8 +110,12 @@ void ServerMetrics::SetQueueDepth(const std::string& device, int depth) {
   queue_depth_.Add({{"device", device}}).Set(depth);
 }
 
-void ServerMetrics::SetDeviceUp(const std::string& device, bool up) {
-  device_up_.Add({{"device", device}}).Set(up ? 1 : 0);
+void ServerMetrics::SetDeviceState(const std::string& device, DeviceState state) {
+  device_up_.Add({{"device", device}}).Set(state == DeviceState::kUp ? 1 : 0);
+  for (DeviceState s : {DeviceState::kUp, DeviceState::kDown, DeviceState::kRecovering}) {
+    device_state_.Add({{"device", device}, {"state", DeviceStateName(s)}})
+        .Set(s == state ? 1 : 0);
+  }
 }
 
 void ServerMetrics::RecordCompare(const std::string& model, const std::string& device_a,
@@ -144,6 +163,37 @@ ModelDeviceMetrics::ModelDeviceMetrics(ServerMetrics& metrics, std::string model
       &metrics_.saturated_.Add({{"model", model_}, {"version", version_}, {"device", device_}});
 }
 
+struct ModelDeviceMetrics::LinkSeries {
+  prometheus::Counter* bytes_out;
+  prometheus::Counter* bytes_in;
+  prometheus::Histogram* host_to_board;
+  prometheus::Histogram* on_board;
+  prometheus::Histogram* board_to_host;
+};
+
+ModelDeviceMetrics::~ModelDeviceMetrics() = default;
+
+ModelDeviceMetrics::LinkSeries& ModelDeviceMetrics::Link() {
+  if (LinkSeries* series = link_.load(std::memory_order_acquire)) return *series;
+  std::lock_guard<std::mutex> lock(link_mu_);
+  if (link_storage_ == nullptr) {
+    const prometheus::Labels labels = {{"model", model_}, {"version", version_}, {"device", device_}};
+    auto with = [&labels](const char* key, const char* value) {
+      prometheus::Labels l = labels;
+      l[key] = value;
+      return l;
+    };
+    link_storage_ = std::make_unique<LinkSeries>(LinkSeries{
+        &metrics_.link_bytes_.Add(with("direction", "out")),
+        &metrics_.link_bytes_.Add(with("direction", "in")),
+        &metrics_.link_durations_.Add(with("phase", "host_to_board"), DurationBuckets()),
+        &metrics_.link_durations_.Add(with("phase", "on_board"), DurationBuckets()),
+        &metrics_.link_durations_.Add(with("phase", "board_to_host"), DurationBuckets())});
+    link_.store(link_storage_.get(), std::memory_order_release);
+  }
+  return *link_storage_;
+}
+
 prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
   const size_t i = std::min<size_t>(static_cast<size_t>(code), by_code_.size() - 1);
   prometheus::Counter* counter = by_code_[i].load(std::memory_order_acquire);
@@ -181,6 +231,15 @@ void ModelDeviceMetrics::RecordRequest(const RequestOutcome& outcome) {
     sqnr_->Observe(std::isfinite(*input_sqnr_db) ? *input_sqnr_db : kExactSqnrDb);
   }
   if (outputs_at_rails > 0) saturated_->Increment(static_cast<double>(outputs_at_rails));
+  if (outcome.link.has_value()) {
+    const LinkStats& link = *outcome.link;
+    LinkSeries& series = Link();
+    series.bytes_out->Increment(static_cast<double>(link.bytes_out));
+    series.bytes_in->Increment(static_cast<double>(link.bytes_in));
+    series.host_to_board->Observe(static_cast<double>(link.host_to_board_ns) * 1e-9);
+    series.on_board->Observe(static_cast<double>(link.on_board_ns) * 1e-9);
+    series.board_to_host->Observe(static_cast<double>(link.board_to_host_ns) * 1e-9);
+  }
 }
 
 }  // namespace tinyserve::server

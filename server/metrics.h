@@ -9,10 +9,12 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "devices/device.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -36,6 +38,7 @@ struct RequestOutcome {
   int64_t outputs_at_rails = 0;
   std::optional<int64_t> saturation_events;   // devices that report them
   std::optional<double> estimated_chip_us;    // devices that estimate it
+  std::optional<LinkStats> link;              // devices behind a link (boards)
 };
 
 class ServerMetrics;
@@ -55,6 +58,10 @@ class ModelDeviceMetrics {
   ModelDeviceMetrics(ServerMetrics& metrics, std::string model, std::string version,
                      std::string device);
   prometheus::Counter& CodeCounter(absl::StatusCode code);
+  // The link series, built on the first request that reports a link (only
+  // devices behind one ever do, so others get no empty series).
+  struct LinkSeries;
+  LinkSeries& Link();
 
   ServerMetrics& metrics_;
   const std::string model_, version_, device_;
@@ -67,7 +74,13 @@ class ModelDeviceMetrics {
   prometheus::Histogram* total_;
   prometheus::Histogram* sqnr_;
   prometheus::Counter* saturated_;
+  std::mutex link_mu_;
+  std::unique_ptr<LinkSeries> link_storage_;   // guarded by link_mu_
+  std::atomic<LinkSeries*> link_{nullptr};     // set once
   LiveSeries live_;
+
+ public:
+  ~ModelDeviceMetrics();
 };
 
 class ServerMetrics {
@@ -84,7 +97,9 @@ class ServerMetrics {
   void RecordUnresolved(absl::StatusCode code);
   void RecordModelLoad(const std::string& model, bool ok);
   void SetQueueDepth(const std::string& device, int depth);
-  void SetDeviceUp(const std::string& device, bool up);
+  // tinyserve_device_up (1 when UP) and tinyserve_device_state (1 for the
+  // current state, 0 for the others).
+  void SetDeviceState(const std::string& device, DeviceState state);
   // One Compare pair, under its most severe result.
   void RecordCompare(const std::string& model, const std::string& device_a,
                      const std::string& device_b, ComparisonResult result);
@@ -105,6 +120,9 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& saturated_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Family<prometheus::Gauge>& device_up_;
+  prometheus::Family<prometheus::Gauge>& device_state_;
+  prometheus::Family<prometheus::Counter>& link_bytes_;
+  prometheus::Family<prometheus::Histogram>& link_durations_;
   prometheus::Family<prometheus::Counter>& model_loads_;
   prometheus::Family<prometheus::Counter>& compare_;
   prometheus::Family<prometheus::Counter>& shadow_;

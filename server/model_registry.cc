@@ -159,6 +159,31 @@ std::vector<int64_t> ModelRegistry::LoadedVersions(const std::string& model) con
   return versions;
 }
 
+void ModelRegistry::AddDevice(RunningDevice& device) {
+  std::lock_guard<std::mutex> lock(load_mu_);
+  for (const auto& served : Snapshot()) {
+    std::shared_ptr<const ServedModel> next = served->WithDevice(device, metrics_);
+    {
+      std::unique_lock<std::shared_mutex> write(mu_);
+      auto it = models_.find(served->name());
+      if (it == models_.end()) continue;
+      auto v = it->second.find(served->version());
+      if (v == it->second.end() || v->second != served) continue;
+      v->second = next;
+    }
+    if (next->binding(device.info.name) != nullptr) {
+      spdlog::info("model {} version {} now also runs on {}", served->name(), served->version(),
+                   device.info.name);
+    }
+  }
+  auto names = repository_.ListModels();
+  if (!names.ok()) return;
+  for (const std::string& name : *names) {
+    if (unloaded_by_admin_.count(name) > 0 || !LoadedVersions(name).empty()) continue;
+    (void)LoadLocked(name, 0);
+  }
+}
+
 void ModelRegistry::Poll() {
   auto names = repository_.ListModels();
   if (!names.ok()) {

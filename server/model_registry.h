@@ -51,6 +51,13 @@ class ModelRegistry {
   // alone until loaded again. Failures are logged and retried on the next pass.
   void Poll();
 
+  // A device started while serving (a board that arrived): every loaded
+  // version gets a new snapshot compiled for it as well (requests in flight
+  // keep the snapshot they hold), and models with no loaded version (none of
+  // the devices before could run them) are tried again, except those the
+  // Admin API unloaded.
+  void AddDevice(RunningDevice& device);
+
  private:
   absl::StatusOr<std::shared_ptr<const ServedModel>> LoadLocked(const std::string& model,
                                                                 int64_t version);

@@ -121,6 +121,47 @@ std::string ModelRepository::ModelFile(const std::string& model, int64_t version
   return absl::StrCat(ModelDir(model), "/", version, "/model.tflite");
 }
 
+absl::StatusOr<std::string> ModelRepository::ResolveModelDirFile(const std::string& model,
+                                                                 const std::string& relative,
+                                                                 const std::string& field) const {
+  TS_RETURN_IF_ERROR(ValidateModelName(model));
+  const fs::path path(relative);
+  bool escapes = relative.empty() || path.is_absolute() || path.has_root_name();
+  for (const fs::path& part : path) escapes = escapes || part == "..";
+  if (escapes) {
+    return absl::InvalidArgumentError(absl::StrCat("model '", model, "': ", field, " '", relative,
+                                                   "' must be a path inside the model directory "
+                                                   "(relative, without '..')"));
+  }
+  const fs::path dir(ModelDir(model));
+  const fs::path full = dir / path;
+  std::error_code ec;
+  if (!fs::is_regular_file(full, ec)) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", relative,
+                                            "' is not a file in ", dir.string()));
+  }
+  const fs::path real_dir = fs::canonical(dir, ec);
+  const fs::path real = ec ? fs::path() : fs::canonical(full, ec);
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", relative,
+                                            "' cannot be resolved: ", ec.message()));
+  }
+  // A symlink may point anywhere: what it resolves to must stay inside too.
+  const auto mismatch =
+      std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
+  if (mismatch.first != real_dir.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("model '", model, "': ", field, " '", relative,
+                                                   "' leads outside the model directory (to ",
+                                                   real.string(), ")"));
+  }
+  std::ifstream in(full);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", full.string(),
+                                            "' cannot be read"));
+  }
+  return full.string();
+}
+
 std::string ModelRepository::Fingerprint(const std::string& model, int64_t version) const {
   std::error_code ec;
   const std::string file = ModelFile(model, version);

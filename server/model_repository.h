@@ -33,6 +33,13 @@ class ModelRepository {
   absl::StatusOr<std::vector<std::string>> ReadLabels(const std::string& model,
                                                       const v1::ModelConfig& config) const;
   std::string ModelFile(const std::string& model, int64_t version) const;
+  // A file a model's config names (`field`, for the message), relative to the
+  // model directory: INVALID_ARGUMENT when the path is absolute or leaves the
+  // directory (also through a symlink), NOT_FOUND when it is not a readable
+  // regular file. The path as the server opens it.
+  absl::StatusOr<std::string> ResolveModelDirFile(const std::string& model,
+                                                  const std::string& relative,
+                                                  const std::string& field) const;
   // A fingerprint of a version's model file (size and modification time), to
   // notice when it changes in place.
   std::string Fingerprint(const std::string& model, int64_t version) const;

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "devices/device_registry.h"
 #include "engine/util/status_macros.h"
 
 namespace tinyserve::server {
@@ -21,6 +20,33 @@ const DeviceBinding* ServedModel::binding(const std::string& device) const {
 std::string ServedModel::refusal(const std::string& device) const {
   auto it = refusals_.find(device);
   return it == refusals_.end() ? std::string() : it->second;
+}
+
+void ServedModel::Bind(RunningDevice& running, ServerMetrics& metrics) {
+  const std::string& device = running.info.name;
+  auto executable = running.device->CompileWithOptions(model_, compile_options_);
+  if (!executable.ok()) {
+    refusals_[device] = std::string(executable.status().message());
+    return;
+  }
+  auto binding = std::make_shared<DeviceBinding>();
+  binding->device = &running;
+  binding->sessions = std::make_unique<SessionPool>(std::move(*executable));
+  binding->metrics = metrics.ForModelDevice(name_, version_, device);
+  for (const auto& settings : config_.devices()) {
+    if (settings.device() == device) binding->queue_capacity = settings.queue_size();
+  }
+  device_names_.push_back(device);
+  bindings_[device] = std::move(binding);
+}
+
+std::shared_ptr<const ServedModel> ServedModel::WithDevice(RunningDevice& device,
+                                                           ServerMetrics& metrics) const {
+  std::shared_ptr<ServedModel> next(new ServedModel(*this));
+  if (bindings_.count(device.info.name) == 0 && refusals_.count(device.info.name) == 0) {
+    next->Bind(device, metrics);
+  }
+  return next;
 }
 
 absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
@@ -49,33 +75,39 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
     }
   }
 
-  std::vector<std::string> refusals;
-  for (const auto& running : devices.devices()) {
-    const std::string& device = running->info.name;
-    auto executable = running->device->Compile(served->model_);
-    if (!executable.ok()) {
-      refusals.push_back(absl::StrCat(device, ": ", executable.status().message()));
-      served->refusals_[device] = std::string(executable.status().message());
-      continue;
+  if (served->config_.has_xcore()) {
+    const v1::XcoreBinding& xcore = served->config_.xcore();
+    if (xcore.model_index() < 0 || xcore.model_index() > 255) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model '", name, "': xcore.model_index ", xcore.model_index(),
+          " is out of range (0..255: one byte of the io_server command)"));
     }
-    auto binding = std::make_unique<DeviceBinding>();
-    binding->device = running.get();
-    binding->sessions = std::make_unique<SessionPool>(std::move(*executable));
-    binding->metrics = metrics.ForModelDevice(name, version, device);
-    for (const auto& settings : served->config_.devices()) {
-      if (settings.device() == device) binding->queue_capacity = settings.queue_size();
+    FirmwareBinding firmware;
+    firmware.model_index = xcore.model_index();
+    firmware.board = xcore.board();
+    if (!xcore.firmware_model().empty()) {
+      TS_ASSIGN_OR_RETURN(firmware.firmware_model_path,
+                          repository.ResolveModelDirFile(name, xcore.firmware_model(),
+                                                         "xcore.firmware_model"));
     }
-    served->device_names_.push_back(device);
-    served->bindings_[device] = std::move(binding);
+    served->compile_options_.firmware = std::move(firmware);
   }
+
+  for (RunningDevice* running : devices.devices()) served->Bind(*running, metrics);
   if (served->bindings_.empty()) {
+    std::vector<std::string> refusals;  // in preference order
+    for (const RunningDevice* running : devices.devices()) {
+      const std::string why = served->refusal(running->info.name);
+      if (!why.empty()) refusals.push_back(running->info.name + ": " + why);
+    }
     return absl::UnimplementedError(absl::StrCat("model '", name, "' version ", version,
                                                  ": no running device can run it (",
                                                  absl::StrJoin(refusals, "; "), ")"));
   }
   const std::string& wanted = served->config_.default_device();
   if (!wanted.empty()) {
-    if (served->binding(wanted) == nullptr) {
+    // A family ("xcore") is resolved per request to one of its UP devices.
+    if (served->binding(wanted) == nullptr && !devices.IsServedFamily(wanted)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "model '", name, "': default_device '", wanted,
           "' is not running or cannot run it (running and able: ",
@@ -89,13 +121,13 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
   if (!shadow.device().empty()) {
     // Refused like a bad default_device: the config asks for something this
     // server cannot do, and saying so at load beats silently never shadowing.
-    if (served->binding(shadow.device()) == nullptr) {
-      const auto known = KnownDeviceNames();
-      if (devices.Find(shadow.device()) == nullptr &&
-          std::find(known.begin(), known.end(), shadow.device()) == known.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("model '", name, "': shadow device '", shadow.device(),
-                         "' is unknown (known: ", absl::StrJoin(known, ", "), ")"));
+    // A family ("xcore") shadows on whichever of its devices is UP.
+    const bool family = devices.IsServedFamily(shadow.device());
+    if (served->binding(shadow.device()) == nullptr && !family) {
+      if (devices.Find(shadow.device()) == nullptr && !devices.IsKnown(shadow.device())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model '", name, "': shadow device '", shadow.device(), "' is unknown (known: ",
+            absl::StrJoin(devices.Families(), ", "), ")"));
       }
       return absl::FailedPreconditionError(absl::StrCat(
           "model '", name, "': shadow device '", shadow.device(), "' ",

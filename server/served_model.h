@@ -22,7 +22,8 @@
 
 namespace tinyserve::server {
 
-// A model version compiled for one device.
+// A model version compiled for one device. Shared by the snapshots of the
+// version (a board arriving makes a new snapshot with one more binding).
 struct DeviceBinding {
   RunningDevice* device = nullptr;
   std::unique_ptr<SessionPool> sessions;
@@ -42,6 +43,12 @@ class ServedModel {
                                                                  const DeviceManager& devices,
                                                                  ServerMetrics& metrics);
 
+  // This version with `device` added (compiled there, or its refusal
+  // recorded): a new snapshot sharing every existing binding, so requests on
+  // the old one are undisturbed. The same snapshot when `device` is bound already.
+  std::shared_ptr<const ServedModel> WithDevice(RunningDevice& device,
+                                                ServerMetrics& metrics) const;
+
   const std::string& name() const { return name_; }
   int64_t version() const { return version_; }
   const std::string& fingerprint() const { return fingerprint_; }
@@ -50,6 +57,8 @@ class ServedModel {
   const std::vector<std::string>& labels() const { return labels_; }
   const Model& model() const { return *model_; }
   const std::string& default_device() const { return default_device_; }
+  // What the config asks of every device (the xcore firmware binding).
+  const CompileOptions& compile_options() const { return compile_options_; }
   // Devices that compiled it, in preference order.
   const std::vector<std::string>& device_names() const { return device_names_; }
   // nullptr when `device` cannot run this model.
@@ -57,11 +66,15 @@ class ServedModel {
   // Why a running device refused to compile this model ("" if it did not).
   std::string refusal(const std::string& device) const;
   // Shadow traffic of this version; nullptr without a shadow device in the
-  // config. Internally synchronized, so usable through a const snapshot.
+  // config. Internally synchronized, so usable through a const snapshot. Its
+  // device may be a family ("xcore": any UP board).
   ShadowTraffic* shadow() const { return shadow_.get(); }
 
  private:
   ServedModel() = default;
+  ServedModel(const ServedModel&) = default;
+  // Compiles for `running` (binding or refusal) into this snapshot.
+  void Bind(RunningDevice& running, ServerMetrics& metrics);
 
   std::string name_;
   int64_t version_ = 0;
@@ -69,11 +82,12 @@ class ServedModel {
   v1::ModelConfig config_;
   std::vector<std::string> labels_;
   std::shared_ptr<const Model> model_;
+  CompileOptions compile_options_;
   std::string default_device_;
   std::vector<std::string> device_names_;
-  std::map<std::string, std::unique_ptr<DeviceBinding>> bindings_;
+  std::map<std::string, std::shared_ptr<DeviceBinding>> bindings_;
   std::map<std::string, std::string> refusals_;
-  std::unique_ptr<ShadowTraffic> shadow_;
+  std::shared_ptr<ShadowTraffic> shadow_;
 };
 
 }  // namespace tinyserve::server

@@ -84,9 +84,20 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
       ->capture_default_str();
   app.add_option("--devices", options.devices,
                  "Devices to run, comma separated, in order of preference (default: every "
-                 "device that starts here: " +
-                     absl::StrJoin(KnownDeviceNames(), ",") + ")")
+                 "family: " +
+                     absl::StrJoin(KnownDeviceNames(), ",") +
+                     "). A family of boards (xcore) means every board now and every board "
+                     "plugged in later; xcore@BUS-PORT (e.g. xcore@1-2.3) or xcore@simN one "
+                     "board, DOWN while it is absent")
       ->delimiter(',');
+  app.add_option("--xcore_sim", options.xcore_simulators,
+                 "Simulated xcore boards (tinyserve-xcore-sim at HOST:PORT or a unix socket "
+                 "path; repeatable or comma separated), named xcore@sim0, xcore@sim1, ... in "
+                 "order; served when --devices includes xcore (the default) or names them")
+      ->delimiter(',');
+  app.add_option("--xcore_usb", options.xcore_usb,
+                 "Look for xcore boards on USB (libusb): true or false (simulated boards only)")
+      ->capture_default_str();
   app.add_option("--queue_size", options.queue_size, "Requests that may wait per device")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -115,7 +126,7 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
   return true;
 }
 
-int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
+int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   // Signals are taken by sigwait below: block them before any thread starts so
   // every thread inherits the mask.
   sigset_t signals;
@@ -126,16 +137,31 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
 
   ServerMetrics metrics;
   std::vector<std::string> failures;
-  const std::vector<std::string> names =
-      options.devices.empty() ? KnownDeviceNames() : options.devices;
-  auto devices = DeviceManager::Start(names, factory, options.queue_size,
-                                      options.workers_per_device, &failures);
+  DeviceCatalogOptions catalog_options;
+  catalog_options.xcore_usb = options.xcore_usb;
+  catalog_options.xcore_simulators = options.xcore_simulators;
+  DeviceManager::Options device_options;
+  device_options.entries = options.devices;
+  device_options.queue_capacity = options.queue_size;
+  device_options.workers_per_device = options.workers_per_device;
+  device_options.on_health = [&metrics](const RunningDevice& device, const DeviceHealth& health) {
+    metrics.SetDeviceState(device.info.name, health.state);
+    if (health.state == DeviceState::kUp) {
+      spdlog::info("device {} is UP", device.info.name);
+    } else {
+      spdlog::warn("device {} is {}: {}", device.info.name, DeviceStateName(health.state),
+                   health.reason);
+    }
+  };
+  auto devices = DeviceManager::Start(catalogs(catalog_options), device_options, &failures);
   for (const std::string& f : failures) spdlog::warn("device not started: {}", f);
   if (!devices.ok()) {
     spdlog::error("{}", devices.status().ToString());
     return 1;
   }
-  for (const auto& d : (*devices)->devices()) metrics.SetDeviceUp(d->info.name, true);
+  for (const RunningDevice* d : (*devices)->devices()) {
+    metrics.SetDeviceState(d->info.name, d->health().state);
+  }
 
   ModelRepository repository(options.model_repository);
   std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
@@ -144,6 +170,11 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
                            if (auto* h = health.load()) h->SetServingStatus(model, serving);
                          });
   for (const std::string& f : registry.LoadAll()) spdlog::warn("model skipped: {}", f);
+  // A board that arrives from now on serves every loaded model it can run.
+  (*devices)->WatchArrivals([&registry, &metrics](RunningDevice& device) {
+    metrics.SetDeviceState(device.info.name, device.health().state);
+    registry.AddDevice(device);
+  });
   spdlog::info("{} model version(s) loaded from {}", registry.Snapshot().size(),
                repository.root());
 
@@ -162,6 +193,7 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
     spdlog::error("cannot serve gRPC on {}:{}", options.address, options.grpc_port);
+    (*devices)->Shutdown();  // no arrival may reach the registry as it goes
     return 1;
   }
   QueueDepthHistory queue_depths;
@@ -169,7 +201,7 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
   // last sample in a second stands for that second's end.
   PeriodicThread depth_sampler(std::chrono::milliseconds(250), /*tick_first=*/true, [&] {
     const int64_t second = LiveNowSecond();
-    for (const auto& d : (*devices)->devices()) {
+    for (const RunningDevice* d : (*devices)->devices()) {
       queue_depths.Record(d->info.name, d->scheduler->depth(), second);
     }
   });
@@ -177,7 +209,7 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
   auto http = HttpServer::Start(
       options.address, options.http_port,
       [&] {
-        for (const auto& d : (*devices)->devices()) {
+        for (const RunningDevice* d : (*devices)->devices()) {
           metrics.SetQueueDepth(d->info.name, d->scheduler->depth());
         }
         return metrics.Serialize();
@@ -186,6 +218,7 @@ int RunServer(const ServerOptions& options, const DeviceFactory& factory) {
   if (!http.ok()) {
     spdlog::error("{}", http.status().ToString());
     server->Shutdown();
+    (*devices)->Shutdown();
     return 1;
   }
 

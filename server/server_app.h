@@ -14,7 +14,11 @@ struct ServerOptions {
   std::string address = "0.0.0.0";
   int grpc_port = 8500;
   int http_port = 8080;
-  std::vector<std::string> devices;  // empty: every device that starts here
+  // --devices entries (DeviceManager::Options::entries); empty: every family.
+  std::vector<std::string> devices;
+  // Simulated xcore boards (tinyserve-xcore-sim addresses), named sim0, sim1, ...
+  std::vector<std::string> xcore_simulators;
+  bool xcore_usb = true;  // look for xcore boards on USB
   int queue_size = 64;               // per device
   int workers_per_device = 1;
   double drain_timeout_seconds = 10.0;
@@ -24,7 +28,9 @@ struct ServerOptions {
 
 // Returns the process exit code: 0 after a clean drain, non-zero when the
 // server could not start.
-int RunServer(const ServerOptions& options, const DeviceFactory& factory);
+// `catalogs` makes the device catalog from the options (main: the registry's
+// DeviceCatalog::Create; the test server adds test devices).
+int RunServer(const ServerOptions& options, const CatalogFactory& catalogs);
 
 // Parses the command line into options (CLI11); fills `exit_code` and returns
 // false when the process should exit (--help, bad flags).

@@ -44,17 +44,23 @@ absl::StatusOr<std::unique_ptr<ShadowTraffic>> ShadowTraffic::Create(
                                                  : kDefaultKeepMismatches;
   shadow->version_ = version;
   shadow->rng_state_.store(Fnv1a(model));
-  static constexpr const char* kResultNames[kNumResults] = {"exact", "differs", "top1_differs",
-                                                            "dropped", "error"};
+  shadow->model_ = model;
+  shadow->metrics_ = &metrics;
   for (const std::string& primary : primaries) {
     if (primary == shadow->device_) continue;
-    PrimaryCounters& counters = shadow->counters_[primary];
-    for (int r = 0; r < kNumResults; ++r) {
-      counters.by_result[r] = &metrics.ShadowCounter(model, primary, shadow->device_,
-                                                     kResultNames[r]);
-    }
+    shadow->counters_[primary] = shadow->CountersFor(primary);
   }
   return shadow;
+}
+
+ShadowTraffic::PrimaryCounters ShadowTraffic::CountersFor(const std::string& primary) const {
+  static constexpr const char* kResultNames[kNumResults] = {"exact", "differs", "top1_differs",
+                                                            "dropped", "error"};
+  PrimaryCounters counters;
+  for (int r = 0; r < kNumResults; ++r) {
+    counters.by_result[r] = &metrics_->ShadowCounter(model_, primary, device_, kResultNames[r]);
+  }
+  return counters;
 }
 
 bool ShadowTraffic::Sample() {
@@ -68,7 +74,14 @@ bool ShadowTraffic::Sample() {
 
 void ShadowTraffic::Count(const std::string& primary, Result result) {
   auto it = counters_.find(primary);
-  if (it != counters_.end()) it->second.by_result[result]->Increment();
+  if (it != counters_.end()) return it->second.by_result[result]->Increment();
+  // A device that arrived after the load (a board plugged in later).
+  std::lock_guard<std::mutex> lock(late_mu_);
+  auto late = late_counters_.find(primary);
+  if (late == late_counters_.end()) {
+    late = late_counters_.emplace(primary, CountersFor(primary)).first;
+  }
+  late->second.by_result[result]->Increment();
 }
 
 void ShadowTraffic::RecordDropped(const std::string& primary) { Count(primary, kDropped); }

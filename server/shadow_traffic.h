@@ -66,14 +66,21 @@ class ShadowTraffic {
     prometheus::Counter* by_result[kNumResults];
   };
   ShadowTraffic() = default;
+  PrimaryCounters CountersFor(const std::string& primary) const;
   void Count(const std::string& primary, Result result);
 
   std::string device_;
   double fraction_ = 0;
   size_t keep_ = kDefaultKeepMismatches;
   int64_t version_ = 0;
+  std::string model_;
+  ServerMetrics* metrics_ = nullptr;
   // Built at creation, read-only afterwards: no label lookups per request.
   std::map<std::string, PrimaryCounters> counters_;
+  // Primaries that arrived after creation (boards plugged in later), built on
+  // their first count.
+  std::mutex late_mu_;
+  std::map<std::string, PrimaryCounters> late_counters_;  // guarded by late_mu_
   std::atomic<uint64_t> rng_state_{0};
   std::atomic<int64_t> sampled_{0};
   std::atomic<int64_t> mismatched_{0};

@@ -63,10 +63,12 @@ std::string StatsApi::Render(int window_seconds) const {
   const int64_t first = last - window_seconds + 1;
 
   json devices = json::array();
-  for (const auto& running : devices_.devices()) {
+  for (const RunningDevice* running : devices_.devices()) {
+    const DeviceHealth health = running->health();
     devices.push_back({{"name", running->info.name},
                        {"kind", running->info.kind},
-                       {"state", "UP"},
+                       {"state", DeviceStateName(health.state)},
+                       {"state_reason", health.reason},
                        {"queue_depth", running->scheduler->depth()},
                        {"queue_capacity", running->scheduler->capacity()},
                        {"capabilities", running->info.capabilities}});

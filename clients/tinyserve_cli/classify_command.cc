@@ -34,6 +34,14 @@ void PrintHuman(const v1::ClassifyResponse& r) {
     std::printf("device: %lld cycles, estimated %.1f us on chip\n",
                 static_cast<long long>(m.device_cycles()), m.estimated_chip_us());
   }
+  if (m.has_link()) {
+    const v1::LinkMetrics& link = m.link();
+    std::printf("link: %lld bytes out, %lld bytes in, %lld transfers; us: host->board %.1f + "
+                "on board %.1f + board->host %.1f\n",
+                static_cast<long long>(link.bytes_out()), static_cast<long long>(link.bytes_in()),
+                static_cast<long long>(link.transfers()), link.host_to_board_us(),
+                link.on_board_us(), link.board_to_host_us());
+  }
   if (m.has_device_saturation_events()) {
     std::printf("device: %lld values saturated in 16-bit intermediates\n",
                 static_cast<long long>(m.device_saturation_events()));

@@ -77,7 +77,8 @@ int Unload(const Connection& c, const std::string& model, int64_t version, bool 
 grpc::Status GetMetadata(const Connection& c, v1::Inference::Stub& stub, const std::string& model,
                          int64_t version, v1::ModelMetadata* metadata);
 // FAILED_PRECONDITION naming the first of `devices` the model is not compiled
-// on; OK when it is on all of them, or when the metadata lists no devices.
+// on; OK when it is on all of them (a family such as "xcore" when one of its
+// boards "xcore@..." has it), or when the metadata lists no devices.
 absl::Status RequireCompiledOn(const v1::ModelMetadata& metadata,
                                const std::vector<std::string>& devices);
 

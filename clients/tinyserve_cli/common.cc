@@ -31,7 +31,11 @@ absl::Status RequireCompiledOn(const v1::ModelMetadata& metadata,
   std::vector<std::string> compiled;
   for (const auto& d : metadata.devices()) compiled.push_back(d.device());
   for (const std::string& d : devices) {
-    if (std::find(compiled.begin(), compiled.end(), d) == compiled.end()) {
+    // A family ("xcore") is fine when one of its members ("xcore@1-2.3") has it.
+    const bool member = std::any_of(compiled.begin(), compiled.end(), [&d](const std::string& c) {
+      return c.size() > d.size() && c.compare(0, d.size() + 1, d + "@") == 0;
+    });
+    if (!member && std::find(compiled.begin(), compiled.end(), d) == compiled.end()) {
       return absl::FailedPreconditionError(
           absl::StrCat("model '", metadata.name(), "' v", metadata.version(),
                        " is not compiled on device '", d, "' (it is on ",

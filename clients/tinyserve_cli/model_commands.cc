@@ -1,6 +1,9 @@
 // tinyserve-cli models / metadata / devices / load / unload.
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "clients/tinyserve_cli/commands.h"
 
@@ -74,11 +77,21 @@ int ListDevices(const Connection& c, bool json) {
     PrintJson(response);
     return 0;
   }
-  std::printf("%-8s %-16s %-5s %-7s %s\n", "device", "kind", "state", "queue", "description");
+  // Board names ("xcore@1-2.3") are longer than the fixed devices'.
+  int name_width = 8;
   for (const auto& d : response.devices()) {
-    std::printf("%-8s %-16s %-5s %3d/%-3d %s\n", d.name().c_str(), d.kind().c_str(),
-                d.state() == v1::DeviceStatus::UP ? "up" : "down", d.queue_depth(),
-                d.queue_capacity(), d.description().c_str());
+    name_width = std::max(name_width, static_cast<int>(d.name().size()));
+  }
+  std::printf("%-*s %-16s %-10s %-7s %s\n", name_width, "device", "kind", "state", "queue",
+              "description");
+  for (const auto& d : response.devices()) {
+    std::string state = absl::AsciiStrToLower(v1::DeviceStatus::State_Name(d.state()));
+    std::printf("%-*s %-16s %-10s %3d/%-3d %s\n", name_width, d.name().c_str(), d.kind().c_str(),
+                state.c_str(), d.queue_depth(), d.queue_capacity(), d.description().c_str());
+    // Why a device is not up, on its own line so the table stays readable.
+    if (!d.state_reason().empty()) {
+      std::printf("%-*s %s\n", name_width, "", d.state_reason().c_str());
+    }
   }
   return 0;
 }

@@ -30,7 +30,7 @@ Summary Summarize(std::vector<int64_t> nanos) {
 }  // namespace
 
 int Bench(const BenchArgs& args) {
-  auto loaded = LoadForDevice(args.model, args.device);
+  auto loaded = LoadForDevice(args.model, args.device, args.xcore);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
   const Model& model = *loaded->model;
   auto session_or = loaded->executable->NewSession();
@@ -51,6 +51,8 @@ int Bench(const BenchArgs& args) {
   std::vector<int64_t> totals;
   InvokeStats last;  // chip figures: cycles are data-independent, the input is fixed
   std::vector<std::vector<int64_t>> per_op(model.operators().size());
+  // Boards: where each inference's time went on the link.
+  std::vector<int64_t> host_to_board, on_board, board_to_host;
   for (int it = 0; it < args.warmup + args.iterations; ++it) {
     for (int i = 0; i < model.num_inputs(); ++i) {
       std::copy(inputs[i].begin(), inputs[i].end(), session.input(i).begin());
@@ -60,6 +62,11 @@ int Bench(const BenchArgs& args) {
     if (it < args.warmup) continue;
     last = *stats;
     totals.push_back(stats->device_nanoseconds);
+    if (stats->link) {
+      host_to_board.push_back(stats->link->host_to_board_ns);
+      on_board.push_back(stats->link->on_board_ns);
+      board_to_host.push_back(stats->link->board_to_host_ns);
+    }
     for (size_t op = 0; op < stats->op_nanoseconds.size(); ++op) {
       per_op[op].push_back(stats->op_nanoseconds[op]);
     }
@@ -77,6 +84,14 @@ int Bench(const BenchArgs& args) {
       doc["estimated_chip_us"] = *last.estimated_chip_microseconds;
     }
     if (last.saturation_events) doc["saturation_events"] = *last.saturation_events;
+    if (last.link) {
+      doc["link"] = {{"transfers", last.link->transfers},
+                     {"bytes_out", last.link->bytes_out},
+                     {"bytes_in", last.link->bytes_in},
+                     {"host_to_board_median_us", Summarize(host_to_board).median_us},
+                     {"on_board_median_us", Summarize(on_board).median_us},
+                     {"board_to_host_median_us", Summarize(board_to_host).median_us}};
+    }
     if (args.per_op) {
       nlohmann::json ops = nlohmann::json::array();
       for (const Operator& op : model.operators()) {
@@ -96,6 +111,14 @@ int Bench(const BenchArgs& args) {
   if (const std::string chip = ChipStatsText(last); !chip.empty()) {
     std::printf("%s per inference (800 MHz model; wall time above is the emulator's)\n",
                 chip.c_str());
+  }
+  if (last.link) {
+    std::printf(
+        "link per inference: %lld transfers, %lld B out, %lld B in; median host->board %.1f us, "
+        "on board %.1f us, board->host %.1f us\n",
+        static_cast<long long>(last.link->transfers), static_cast<long long>(last.link->bytes_out),
+        static_cast<long long>(last.link->bytes_in), Summarize(host_to_board).median_us,
+        Summarize(on_board).median_us, Summarize(board_to_host).median_us);
   }
   if (args.per_op) {
     std::printf("\n  %3s  %-18s %12s\n", "#", "op", "median us");

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "devices/device.h"
+#include "devices/device_catalog.h"
 
 namespace tinyserve::model_tool {
 
@@ -18,9 +19,17 @@ struct InspectArgs {
   bool json = false;
 };
 
+// Where an "xcore" / "xcore@PATH" device finds its board and the model on it.
+struct XcoreArgs {
+  std::vector<std::string> simulators;  // tinyserve-xcore-sim addresses: sim0, sim1, ...
+  int model_index = 0;                  // the model's index in the board firmware
+  std::string firmware_model;           // the .tflite the firmware was built from
+};
+
 struct RunArgs {
   std::string model;
   std::string device;
+  XcoreArgs xcore;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
 };
@@ -28,6 +37,7 @@ struct RunArgs {
 struct BenchArgs {
   std::string model;
   std::string device;
+  XcoreArgs xcore;
   int iterations = 200;
   int warmup = 20;
   uint64_t seed = 0x5EED0000;
@@ -54,13 +64,21 @@ int Fidelity(const FidelityArgs& args);
 // "tinyserve-model: error: <message>" on stderr; returns 1.
 int Fail(const std::string& message);
 
-// The model at `path` compiled for device `device`.
+// The model at `path` compiled for device `device`. "xcore" is the first
+// board present (USB boards, then the --xcore_sim ones), "xcore@PATH" one
+// board (it must be UP); both bind the model as `xcore` says.
 struct LoadedModel {
+  std::unique_ptr<DeviceCatalog> catalog;  // boards: outlives the device
   std::shared_ptr<const Model> model;
   std::unique_ptr<Device> device;
   std::shared_ptr<const Executable> executable;
 };
-absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::string& device);
+absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::string& device,
+                                          const XcoreArgs& xcore = {});
+
+// "link: 7 transfers, 27657 B out, 4 B in; host->board 812.3 us, on board
+// 30123.4 us, board->host 150.2 us"; "" when `stats` has no link figures.
+std::string LinkStatsText(const InvokeStats& stats);
 
 // "int8[1,96,96,3]"
 std::string TensorTypeAndShape(const TensorInfo& tensor);

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -32,12 +33,46 @@ std::string ModelNameFromPath(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::string& device) {
+absl::StatusOr<LoadedModel> LoadForDevice(const std::string& path, const std::string& device,
+                                          const XcoreArgs& xcore) {
   LoadedModel loaded;
-  TS_ASSIGN_OR_RETURN(loaded.device, CreateDevice(device));
+  const bool board = device == "xcore" || absl::StartsWith(device, "xcore@");
+  if (!board) {
+    TS_ASSIGN_OR_RETURN(loaded.device, CreateDevice(device));
+    TS_ASSIGN_OR_RETURN(loaded.model, Model::LoadFile(path, ModelNameFromPath(path)));
+    TS_ASSIGN_OR_RETURN(loaded.executable, loaded.device->Compile(loaded.model));
+    return loaded;
+  }
+  DeviceCatalogOptions options;
+  options.xcore_simulators = xcore.simulators;
+  loaded.catalog = DeviceCatalog::Create(options);
+  TS_ASSIGN_OR_RETURN(std::vector<std::string> boards, loaded.catalog->Expand(device));
+  if (boards.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("no xcore board found: ", loaded.catalog->xcore_note()));
+  }
+  TS_ASSIGN_OR_RETURN(loaded.device, loaded.catalog->Create(boards.front()));
+  const DeviceHealth health = loaded.device->Health();
+  if (health.state != DeviceState::kUp) {
+    return absl::UnavailableError(absl::StrCat(boards.front(), " is ",
+                                               DeviceStateName(health.state), ": ", health.reason));
+  }
   TS_ASSIGN_OR_RETURN(loaded.model, Model::LoadFile(path, ModelNameFromPath(path)));
-  TS_ASSIGN_OR_RETURN(loaded.executable, loaded.device->Compile(loaded.model));
+  CompileOptions compile;
+  compile.firmware = FirmwareBinding{xcore.model_index, xcore.firmware_model, ""};
+  TS_ASSIGN_OR_RETURN(loaded.executable,
+                      loaded.device->CompileWithOptions(loaded.model, compile));
   return loaded;
+}
+
+std::string LinkStatsText(const InvokeStats& stats) {
+  if (!stats.link) return "";
+  const LinkStats& l = *stats.link;
+  return absl::StrFormat(
+      "link: %d transfers, %d B out, %d B in; host->board %.1f us, on board %.1f us, "
+      "board->host %.1f us",
+      l.transfers, l.bytes_out, l.bytes_in, static_cast<double>(l.host_to_board_ns) / 1e3,
+      static_cast<double>(l.on_board_ns) / 1e3, static_cast<double>(l.board_to_host_ns) / 1e3);
 }
 
 std::string TensorTypeAndShape(const TensorInfo& tensor) {

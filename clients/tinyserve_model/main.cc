@@ -1,4 +1,5 @@
 // tinyserve-model: inspect, run and benchmark int8 TFLite models locally.
+#include <algorithm>
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -8,7 +9,25 @@
 
 int main(int argc, char** argv) {
   using namespace tinyserve::model_tool;
-  const std::string devices = absl::StrJoin(tinyserve::KnownDeviceNames(), ", ");
+  // Devices that compute on this machine (boards are for run and bench).
+  std::vector<std::string> local = tinyserve::KnownDeviceNames();
+  local.erase(std::remove(local.begin(), local.end(), "xcore"), local.end());
+  const std::string devices = absl::StrJoin(local, ", ");
+  // run and bench also take a board: "xcore" (the first found) or one by path.
+  const std::string run_devices =
+      devices + ", xcore (the first board found), or one board: xcore@BUS-PORT, xcore@simN";
+  auto add_xcore_options = [](CLI::App* cmd, XcoreArgs& xcore) {
+    cmd->add_option("--xcore_sim", xcore.simulators,
+                    "A simulated board (tinyserve-xcore-sim): HOST:PORT or a unix socket path; "
+                    "repeat for more (named sim0, sim1, ...)");
+    cmd->add_option("--xcore_model_index", xcore.model_index,
+                    "xcore: the model's index in the board firmware")
+        ->check(CLI::Range(0, 255))
+        ->capture_default_str();
+    cmd->add_option("--firmware_model", xcore.firmware_model,
+                    "xcore: the .tflite the firmware was built from (xformer output); its "
+                    "inputs and outputs must match MODEL's (default: MODEL itself)");
+  };
   CLI::App app{"tinyserve-model: inspect, run, benchmark and compare int8 TFLite models "
                "locally (no server)."};
   app.require_subcommand(1);
@@ -27,7 +46,9 @@ int main(int argc, char** argv) {
       "run", "Run one inference on raw tensor files (little-endian, the model's own dtypes, "
              "row-major).");
   run_cmd->add_option("MODEL", run.model, "Path to a .tflite file")->required();
-  run_cmd->add_option("--device", run.device, "Device to run on (" + devices + ")")->required();
+  run_cmd->add_option("--device", run.device, "Device to run on (" + run_devices + ")")
+      ->required();
+  add_xcore_options(run_cmd, run.xcore);
   run_cmd->add_option("--input", run.inputs, "Input tensor file, one per model input, in order")
       ->required();
   run_cmd->add_option("--output", run.outputs,
@@ -38,8 +59,9 @@ int main(int argc, char** argv) {
   auto* bench_cmd = app.add_subcommand(
       "bench", "Time repeated inferences on seeded random inputs: min/median/p90/max latency.");
   bench_cmd->add_option("MODEL", bench.model, "Path to a .tflite file")->required();
-  bench_cmd->add_option("--device", bench.device, "Device to run on (" + devices + ")")
+  bench_cmd->add_option("--device", bench.device, "Device to run on (" + run_devices + ")")
       ->required();
+  add_xcore_options(bench_cmd, bench.xcore);
   bench_cmd->add_option("--iterations", bench.iterations, "Timed inferences")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

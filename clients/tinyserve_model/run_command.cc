@@ -9,7 +9,7 @@
 namespace tinyserve::model_tool {
 
 int Run(const RunArgs& args) {
-  auto loaded = LoadForDevice(args.model, args.device);
+  auto loaded = LoadForDevice(args.model, args.device, args.xcore);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
   const Model& model = *loaded->model;
   if (static_cast<int>(args.inputs.size()) != model.num_inputs()) {
@@ -46,6 +46,9 @@ int Run(const RunArgs& args) {
   }
   if (const std::string chip = ChipStatsText(*stats); !chip.empty()) {
     std::printf("%s\n", chip.c_str());
+  }
+  if (const std::string link = LinkStatsText(*stats); !link.empty()) {
+    std::printf("%s\n", link.c_str());
   }
   return 0;
 }

@@ -221,7 +221,7 @@ export class Card {
     const state = device?.state ?? 'UNKNOWN';
     const tag = el.querySelector('.device-tag');
     tag.dataset.state = state;
-    tag.title = `${series.device}: ${state}`;
+    tag.title = `${series.device}: ${state}${device?.state_reason ? ` (${device.state_reason})` : ''}`;
     const badge = el.querySelector('.badge');
     badge.textContent = c.idle ? 'no traffic yet' : windowRequests === 0 ? 'idle' : 'live';
     badge.dataset.kind = c.idle || windowRequests === 0 ? 'idle' : 'live';

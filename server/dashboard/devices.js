@@ -1,5 +1,6 @@
-// The device status strip: one tile per device with its state (UP/DOWN), its
-// queue's fill, and a sparkline of the requests it served.
+// The device status strip: one tile per device with its state (UP, DOWN,
+// RECOVERING) and why it is not UP, its queue's fill, and a sparkline of the
+// requests it served.
 
 import { escapeHtml, lineChart } from './chart.js';
 import * as fmt from './format.js';
@@ -10,6 +11,7 @@ function tile(device) {
   el.innerHTML =
     `<div class="dt-head"><i class="status-dot"></i><span class="dt-name">${escapeHtml(device.name)}</span>` +
     `<span class="dt-kind"></span><span class="dt-state"></span></div>` +
+    `<div class="dt-reason"></div>` +
     `<div class="dt-queue"><div class="meter"><div class="meter-fill"></div></div><span class="dt-queue-text"></span></div>` +
     `<div class="dt-traffic"><div class="dt-spark"></div><span class="dt-rate"></span></div>`;
   return el;
@@ -35,10 +37,13 @@ export class DeviceStrip {
       const state = d.state ?? 'UNKNOWN';
       const depth = Number(d.queue_depth ?? 0);
       const capacity = Number(d.queue_capacity ?? 0);
+      const reason = d.state_reason ?? '';
       Object.assign(el.dataset, {
-        device: d.name, state, queueDepth: depth, queueCapacity: capacity,
+        device: d.name, state, stateReason: reason, queueDepth: depth, queueCapacity: capacity,
       });
-      el.title = (d.capabilities ?? []).join(', ');
+      el.title = [reason ? `${state}: ${reason}` : '', (d.capabilities ?? []).join(', ')]
+        .filter(Boolean).join('\n');
+      el.querySelector('.dt-reason').textContent = reason;
       el.querySelector('.dt-kind').textContent = d.kind ?? '';
       el.querySelector('.dt-state').textContent = state;
       const fill = capacity > 0 ? Math.min(1, depth / capacity) : 0;

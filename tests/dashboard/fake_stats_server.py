@@ -26,11 +26,12 @@ START = time.time()
 UPSTREAM = None
 
 DEVICES = [
-    {"name": "host", "kind": "cpu-simd", "state": "UP", "queue_capacity": 64,
+    {"name": "host", "kind": "cpu-simd", "state": "UP", "state_reason": "", "queue_capacity": 64,
      "capabilities": ["bit-exact-tflm", "per-op-timing"]},
-    {"name": "ref", "kind": "cpu-reference", "state": "UP", "queue_capacity": 64,
+    {"name": "ref", "kind": "cpu-reference", "state": "UP", "state_reason": "", "queue_capacity": 64,
      "capabilities": ["bit-exact-tflm", "per-op-timing"]},
-    {"name": "xs3", "kind": "xcore-sim", "state": "DOWN", "queue_capacity": 16,
+    {"name": "xs3", "kind": "xcore-sim", "state": "DOWN", "state_reason": "unplugged",
+     "queue_capacity": 16,
      "capabilities": ["cycle-estimate", "saturation-events"]},
 ]
 

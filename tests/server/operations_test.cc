@@ -148,11 +148,16 @@ TEST(MetricsTest, CountersEqualTheRequestsSentAndHistogramsAreConsistent) {
   ASSERT_EQ(m.Find("tinyserve_queue_depth", {{"device", "ref"}}).size(), 1u);
   EXPECT_EQ(m.Sum("tinyserve_queue_depth", {{"device", "ref"}}), 0);
   EXPECT_EQ(m.Sum("tinyserve_device_up", {{"device", "ref"}}), 1);
+  EXPECT_EQ(m.Type("tinyserve_device_state"), "gauge");
+  EXPECT_EQ(m.Sum("tinyserve_device_state", {{"device", "ref"}, {"state", "UP"}}), 1);
+  EXPECT_EQ(m.Sum("tinyserve_device_state", {{"device", "ref"}}), 1);  // one state at a time
   // Label sets are bounded: only these label names appear.
   for (const MetricSample& s : m.samples()) {
     for (const auto& [key, value] : s.labels) {
+      // state: UP/DOWN/RECOVERING; direction, phase: of the link series.
       EXPECT_TRUE(key == "model" || key == "version" || key == "device" || key == "code" ||
-                  key == "stage" || key == "result" || key == "le")
+                  key == "stage" || key == "result" || key == "le" || key == "state" ||
+                  key == "direction" || key == "phase")
           << s.name << " has label " << key;
     }
   }

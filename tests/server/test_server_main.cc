@@ -8,5 +8,5 @@ int main(int argc, char** argv) {
   options.model_repository = TINYSERVE_MODELS_DIR;
   int exit_code = 0;
   if (!tinyserve::server::ParseServerFlags(argc, argv, options, exit_code)) return exit_code;
-  return tinyserve::server::RunServer(options, tinyserve::testing::CreateTestOrNormalDevice);
+  return tinyserve::server::RunServer(options, tinyserve::testing::CreateTestCatalog);
 }
