@@ -20,7 +20,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // One device of family `family` ("xcore") for a model version: the UP one
-// with the shortest queue among those that run it.
+// with the fewest tasks queued or running among those that run it.
 absl::StatusOr<const DeviceBinding*> SelectFamilyMember(const ServedModel& served,
                                                         const std::string& family,
                                                         const DeviceManager& devices) {
@@ -35,7 +35,7 @@ absl::StatusOr<const DeviceBinding*> SelectFamilyMember(const ServedModel& serve
       continue;
     }
     if (best == nullptr ||
-        binding->device->scheduler->depth() < best->device->scheduler->depth()) {
+        binding->device->scheduler->load() < best->device->scheduler->load()) {
       best = binding;
     }
   }

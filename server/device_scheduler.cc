@@ -69,6 +69,7 @@ void DeviceScheduler::WorkerLoop() {
       task = std::move(queue_.front());
       queue_.pop_front();
       depth_.store(static_cast<int>(queue_.size()), std::memory_order_relaxed);
+      running_.fetch_add(1, std::memory_order_relaxed);  // with the pop: load() never dips
     }
     if (task.model_queued != nullptr && task.model_capacity > 0) task.model_queued->fetch_sub(1);
     // The deadline first: when it passes, gRPC cancels the call too, and such
@@ -81,6 +82,7 @@ void DeviceScheduler::WorkerLoop() {
       status = absl::CancelledError("the call was cancelled before it ran");
     }
     task.run(status);
+    running_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

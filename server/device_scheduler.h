@@ -49,6 +49,8 @@ class DeviceScheduler {
   void SetAvailability(absl::Status status);
 
   int depth() const { return depth_.load(std::memory_order_relaxed); }
+  // Tasks queued or running: what a new task waits behind (choosing a board).
+  int load() const { return depth() + running_.load(std::memory_order_relaxed); }
   int capacity() const { return capacity_; }
   const std::string& device() const { return device_; }
 
@@ -66,6 +68,7 @@ class DeviceScheduler {
   bool stopping_ = false;
   absl::Status unavailable_;  // OK while the device takes work
   std::atomic<int> depth_{0};
+  std::atomic<int> running_{0};
   std::vector<std::thread> workers_;
 };
 
