@@ -24,6 +24,7 @@
 #include "tests/devices/xcore/umockdev_board_testbed.h"
 #include "tests/server/server_process.h"
 #include "tests/support/test_paths.h"
+#include "tinyserve/v1/data_type_size.h"
 
 namespace tinyserve::testing {
 namespace {
@@ -45,26 +46,8 @@ std::string ReadText(const std::string& path) {
   return text.str();
 }
 
-size_t DtypeBytes(v1::DataType dtype) {
-  switch (dtype) {
-    case v1::INT8:
-    case v1::UINT8:
-    case v1::BOOL:
-      return 1;
-    case v1::INT16:
-      return 2;
-    case v1::INT32:
-    case v1::FLOAT32:
-      return 4;
-    case v1::INT64:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 size_t TensorBytes(const v1::TensorSpec& spec) {
-  size_t bytes = DtypeBytes(spec.dtype());
+  size_t bytes = static_cast<size_t>(DataTypeBytes(spec.dtype()));
   for (int d : spec.shape()) bytes *= static_cast<size_t>(d);
   return bytes;
 }
