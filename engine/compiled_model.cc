@@ -5,12 +5,30 @@
 
 namespace tinyserve {
 
+absl::StatusOr<BoundKernel> BindReferenceKernel(const Model& model, const Operator& op) {
+  const KernelRegistration* kernel = ReferenceKernel(op.type);
+  if (kernel == nullptr || kernel->eval == nullptr) {
+    return absl::UnimplementedError(absl::StrCat(
+        "model '", model.name(), "': operator #", op.index, " ", OpTypeName(op.type),
+        " is an XMOS operator (xcore-opt output): only the xs3 device and xcore boards run "
+        "it; serve the int8 model it was made from on other devices"));
+  }
+  BoundKernel bound;
+  bound.eval = kernel->eval;
+  bound.data = &model.op_data(op.index);
+  return bound;
+}
+
 absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::CompileReference(
     std::shared_ptr<const Model> model) {
-  return Compile(std::move(model),
-                 [](const Model& m, const Operator& op) -> absl::StatusOr<BoundKernel> {
-                   return BoundKernel{ReferenceKernel(op.type)->eval, &m.op_data(op.index)};
-                 });
+  return Compile(std::move(model), BindReferenceKernel);
+}
+
+bool CompiledModel::needs_context() const {
+  for (const BoundKernel& kernel : kernels_) {
+    if (kernel.context_eval != nullptr) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(

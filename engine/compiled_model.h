@@ -20,14 +20,20 @@ inline constexpr size_t kMaxArenaBytes = size_t{1} << 30;
 
 // One operator's kernel: its eval function and the data it reads (the model's
 // prepared OpData, or data a device derived from it, such as packed weights).
+// Exactly one of `eval` and `context_eval` is set.
 struct BoundKernel {
   EvalFn eval = nullptr;
   const OpData* data = nullptr;
+  ContextEvalFn context_eval = nullptr;  // needs the Executor's InvokeContext
 };
 
 // Chooses the kernel for one operator; devices supply their own.
 using KernelSelector =
     std::function<absl::StatusOr<BoundKernel>(const Model& model, const Operator& op)>;
+
+// `op`'s reference kernel on the model's prepared data; Unimplemented, naming
+// the op, for an XMOS operator (no portable kernel runs those).
+absl::StatusOr<BoundKernel> BindReferenceKernel(const Model& model, const Operator& op);
 
 class CompiledModel {
  public:
@@ -43,6 +49,8 @@ class CompiledModel {
   const std::shared_ptr<const Model>& shared_model() const { return model_; }
   const ArenaPlan& arena() const { return arena_; }
   const std::vector<BoundKernel>& kernels() const { return kernels_; }
+  // True when some kernel runs against an InvokeContext (see Executor).
+  bool needs_context() const;
 
  private:
   CompiledModel() = default;

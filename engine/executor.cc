@@ -1,6 +1,7 @@
 #include "engine/executor.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -8,8 +9,15 @@ namespace tinyserve {
 
 void Executor::AlignedFree::operator()(uint8_t* p) const { std::free(p); }
 
-Executor::Executor(std::shared_ptr<const CompiledModel> compiled)
-    : compiled_(std::move(compiled)) {
+Executor::Executor(std::shared_ptr<const CompiledModel> compiled, InvokeContext* context)
+    : compiled_(std::move(compiled)), context_(context) {
+  // A device that binds context kernels always constructs its executors with
+  // its context; anything else is a programming error caught by every test.
+  if (context_ == nullptr && compiled_->needs_context()) {
+    std::fprintf(stderr, "Executor: model '%s' has device kernels but no InvokeContext\n",
+                 compiled_->model().name().c_str());
+    std::abort();
+  }
   const Model& model = compiled_->model();
   const ArenaPlan& plan = compiled_->arena();
   constexpr size_t kAlign = 64;
@@ -53,19 +61,27 @@ void Executor::Invoke(bool profile) {
   InvokeOps(0, static_cast<int>(compiled_->model().operators().size()), profile);
 }
 
+void Executor::RunKernel(int op, const void* const* inputs, void* const* outputs) {
+  const BoundKernel& kernel = compiled_->kernels()[op];
+  if (kernel.eval != nullptr) {
+    kernel.eval(*kernel.data, inputs, outputs);
+  } else {
+    kernel.context_eval(*kernel.data, *context_, inputs, outputs);
+  }
+}
+
 void Executor::InvokeOps(int begin, int end, bool profile) {
   const auto& ops = compiled_->model().operators();
-  const auto& kernels = compiled_->kernels();
   for (int i = begin; i < end; ++i) {
     void* const* io = io_.data() + io_begin_[i];
     const void* const* inputs = io;
     void* const* outputs = io + ops[i].inputs.size();
     if (!profile) {
-      kernels[i].eval(*kernels[i].data, inputs, outputs);
+      RunKernel(i, inputs, outputs);
       continue;
     }
     const auto start = std::chrono::steady_clock::now();
-    kernels[i].eval(*kernels[i].data, inputs, outputs);
+    RunKernel(i, inputs, outputs);
     op_nanoseconds_[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now() - start)
                              .count();

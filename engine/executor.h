@@ -15,7 +15,10 @@ namespace tinyserve {
 
 class Executor {
  public:
-  explicit Executor(std::shared_ptr<const CompiledModel> compiled);
+  // `context` is handed to every kernel bound with a ContextEvalFn; it must
+  // outlive the Executor, and is required when compiled->needs_context().
+  explicit Executor(std::shared_ptr<const CompiledModel> compiled,
+                    InvokeContext* context = nullptr);
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
@@ -42,7 +45,10 @@ class Executor {
     void operator()(uint8_t* p) const;
   };
 
+  void RunKernel(int op, const void* const* inputs, void* const* outputs);
+
   std::shared_ptr<const CompiledModel> compiled_;
+  InvokeContext* context_;
   std::unique_ptr<uint8_t[], AlignedFree> arena_;
   std::vector<void*> tensor_data_;      // per tensor: arena or model constant
   std::vector<void*> io_;               // per op: inputs then outputs

@@ -6,6 +6,8 @@
 #include <variant>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace tinyserve {
 
 enum class Padding : int8_t { kSame = 0, kValid = 1 };
@@ -71,9 +73,15 @@ struct ReducerOptions {
   bool keep_dims = false;
 };
 
+// An XMOS operator's custom options: a flexbuffer map, read in place from the
+// model file and verified by the reader; each XC op's prepare decodes its keys.
+struct XcoreOptions {
+  absl::Span<const uint8_t> flexbuffer;
+};
+
 using OpOptions = std::variant<std::monostate, ConvOptions, DepthwiseConvOptions, PoolOptions,
                                FullyConnectedOptions, SoftmaxOptions, ConcatenationOptions,
-                               ElementwiseOptions, ReshapeOptions, ReducerOptions>;
+                               ElementwiseOptions, ReshapeOptions, ReducerOptions, XcoreOptions>;
 
 }  // namespace tinyserve
 

@@ -39,7 +39,33 @@ constexpr absl::string_view kBuiltinNames[] = {
     "ATAN2", "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
 };
 
+struct XcoreOpName {
+  OpType op;
+  absl::string_view name;
+};
+constexpr XcoreOpName kXcoreOpNames[] = {
+    {OpType::kXcConv2dV2, "XC_conv2d_v2"}, {OpType::kXcPad, "XC_pad"},
+    {OpType::kXcPad3To4, "XC_pad_3_to_4"}, {OpType::kXcPad1To4, "XC_pad_1_to_4"},
+    {OpType::kXcSlice, "XC_slice"},        {OpType::kXcNoOp, "XC_no_op"},
+    {OpType::kXcAdd, "XC_add"},            {OpType::kXcLookup, "XC_lookup"},
+    {OpType::kXcSoftmax, "XC_softmax"},
+};
+
 }  // namespace
+
+std::optional<OpType> XcoreOpType(const std::string& custom_code) {
+  for (const XcoreOpName& entry : kXcoreOpNames) {
+    if (entry.name == custom_code) return entry.op;
+  }
+  return std::nullopt;
+}
+
+std::string OpTypeName(OpType op) {
+  for (const XcoreOpName& entry : kXcoreOpNames) {
+    if (entry.op == op) return std::string(entry.name);
+  }
+  return BuiltinOpName(static_cast<int>(op));
+}
 
 int MaxSupportedVersion(OpType op) {
   // Versions mark new types or options; types are validated per op at prepare, so
@@ -64,6 +90,11 @@ int MaxSupportedVersion(OpType op) {
     case OpType::kMean: return 3;
     case OpType::kSub: return 5;
     case OpType::kQuantize: return 3;
+    // xcore-opt writes version 1 for its custom operators.
+    case OpType::kXcConv2dV2: case OpType::kXcPad: case OpType::kXcPad3To4:
+    case OpType::kXcPad1To4: case OpType::kXcSlice: case OpType::kXcNoOp:
+    case OpType::kXcAdd: case OpType::kXcLookup: case OpType::kXcSoftmax:
+      return 1;
   }
   return 0;
 }

@@ -28,7 +28,27 @@ enum class OpType : int {
   kMean = 40,
   kSub = 41,
   kQuantize = 114,
+
+  // XMOS's custom operators, as xcore-opt (xmos-ai-tools) writes them: CUSTOM
+  // ops named "XC_*" with flexbuffer options. Values lie past every builtin
+  // code. They run on devices that emulate or drive the chip only.
+  kXcConv2dV2 = 1000,
+  kXcPad = 1001,
+  kXcPad3To4 = 1002,
+  kXcPad1To4 = 1003,
+  kXcSlice = 1004,
+  kXcNoOp = 1005,
+  kXcAdd = 1006,
+  kXcLookup = 1007,
+  kXcSoftmax = 1008,
 };
+
+// The first and one-past-last XMOS operator values.
+inline constexpr int kFirstXcoreOp = 1000;
+inline constexpr int kEndXcoreOp = 1009;
+inline bool IsXcoreOp(OpType op) {
+  return static_cast<int>(op) >= kFirstXcoreOp && static_cast<int>(op) < kEndXcoreOp;
+}
 
 // The OpType for a builtin code and version if the engine runs it.
 std::optional<OpType> SupportedOpType(int builtin_code, int version);
@@ -36,9 +56,13 @@ std::optional<OpType> SupportedOpType(int builtin_code, int version);
 // Highest version of an op the engine accepts.
 int MaxSupportedVersion(OpType op);
 
+// The XMOS operator named `custom_code` ("XC_conv2d_v2"), if tinyserve reads it.
+std::optional<OpType> XcoreOpType(const std::string& custom_code);
+
 // TFLite's name for any builtin code ("CONV_2D"); "BUILTIN_<n>" when unknown.
 std::string BuiltinOpName(int builtin_code);
-inline std::string OpTypeName(OpType op) { return BuiltinOpName(static_cast<int>(op)); }
+// "CONV_2D" for builtins, XMOS's name ("XC_conv2d_v2") for XMOS operators.
+std::string OpTypeName(OpType op);
 
 }  // namespace tinyserve
 

@@ -4,20 +4,30 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/tflite_subset_generated.h"
 #include "engine/util/status_macros.h"
 #include "flatbuffers/flatbuffers.h"
+#include "flatbuffers/flexbuffers.h"
 
 namespace tinyserve {
 namespace {
 
 constexpr uint32_t kSchemaVersion = 3;
 constexpr int kCustomOpCode = 32;
+
+// The XMOS operator named `custom` at a version tinyserve reads.
+std::optional<OpType> XcoreOpVersion(const std::string& custom, int version) {
+  const std::optional<OpType> type = XcoreOpType(custom);
+  if (!type.has_value() || version != MaxSupportedVersion(*type)) return std::nullopt;
+  return type;
+}
 
 class Reader {
  public:
@@ -42,6 +52,8 @@ class Reader {
                                 TensorInfo& out);
   absl::Status ReadOperators();
   absl::StatusOr<OpOptions> ReadOptions(int index, OpType type, const tflite::Operator& op);
+  absl::StatusOr<OpOptions> ReadXcoreOptions(int index, OpType type,
+                                             const tflite::Operator& op) const;
   absl::StatusOr<Activation> ReadActivation(int index, OpType type,
                                             tflite::ActivationFunctionType a) const;
   absl::Status ReadTensorList(const flatbuffers::Vector<int32_t>* list, bool allow_optional,
@@ -451,8 +463,35 @@ absl::StatusOr<OpOptions> Reader::ReadOptions(int index, OpType type,
       return r;
     }
     default:
+      if (IsXcoreOp(type)) return ReadXcoreOptions(index, type, op);
       return OpOptions{};
   }
+}
+
+absl::StatusOr<OpOptions> Reader::ReadXcoreOptions(int index, OpType type,
+                                                   const tflite::Operator& op) const {
+  const std::string where = absl::StrCat(WhereOp(index), " ", OpTypeName(type));
+  if (op.custom_options_format() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": custom options format ",
+                                                   op.custom_options_format(),
+                                                   " (only 0, FLEXBUFFERS, exists)"));
+  }
+  XcoreOptions options;
+  const auto* bytes = op.custom_options();
+  if (bytes == nullptr || bytes->size() == 0) return options;  // XC_no_op has none
+  // The flexbuffer is verified here once, so every prepare may decode it freely.
+  std::vector<uint8_t> reuse_tracker;
+  if (!flexbuffers::VerifyBuffer(bytes->data(), bytes->size(), &reuse_tracker)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": custom options are not a valid flexbuffer (", bytes->size(),
+                     " bytes)"));
+  }
+  if (!flexbuffers::GetRoot(bytes->data(), bytes->size()).IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": custom options are not a flexbuffer map"));
+  }
+  options.flexbuffer = absl::MakeConstSpan(bytes->data(), bytes->size());
+  return options;
 }
 
 absl::Status Reader::ReadOperators() {
@@ -473,7 +512,19 @@ absl::Status Reader::ReadOperators() {
     // Older files only fill the one-byte field; newer ones both, for codes < 127.
     const int builtin = std::max<int>(code->builtin_code(), code->deprecated_builtin_code());
     const int version = code->version();
-    const auto type = SupportedOpType(builtin, version);
+    const std::string custom =
+        builtin == kCustomOpCode && code->custom_code() != nullptr ? code->custom_code()->str()
+                                                                   : std::string();
+    if (absl::StartsWith(custom, "XC_") && !XcoreOpType(custom).has_value()) {
+      // Named on its own: an XMOS op we don't read yet, not a file problem.
+      return absl::UnimplementedError(absl::StrCat(
+          WhereOp(index), ": unknown XMOS operator '", custom,
+          "' (tinyserve reads the XC_* operators xcore-opt emits for int8 convolution "
+          "networks: XC_conv2d_v2, XC_pad, XC_pad_3_to_4, XC_pad_1_to_4, XC_slice, "
+          "XC_no_op, XC_add, XC_lookup, XC_softmax)"));
+    }
+    const std::optional<OpType> type =
+        custom.empty() ? SupportedOpType(builtin, version) : XcoreOpVersion(custom, version);
     if (!type.has_value()) {
       std::string what = absl::StrCat("#", index, " ", BuiltinOpName(builtin));
       if (builtin == kCustomOpCode && code->custom_code() != nullptr) {
@@ -516,11 +567,23 @@ absl::Status Reader::CheckDataflow() {
     }
     available[t] = true;
   }
+  // xcore-opt gives some XMOS ops a scratch tensor as an input: an activation
+  // no operator writes, used by that one op only (the arena plans it for that
+  // op's lifetime).
+  std::vector<bool> produced(available);
+  for (const Operator& op : graph_.operators) {
+    for (int t : op.outputs) produced[t] = true;
+  }
+  std::vector<bool> scratch(n, false);
   std::vector<bool> written(n, false);
   for (const Operator& op : graph_.operators) {
     const std::string where = absl::StrCat(WhereOp(op.index), " ", OpTypeName(op.type));
     for (int t : op.inputs) {
       if (t == kOptionalTensor) continue;
+      if (!available[t] && !produced[t] && IsXcoreOp(op.type) && !scratch[t]) {
+        scratch[t] = true;
+        continue;
+      }
       if (!available[t]) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": reads tensor ", t, " '", graph_.tensors[t].name,

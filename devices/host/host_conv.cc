@@ -204,7 +204,9 @@ void PrepareConvData(HostConvData& d, const IsaKernels* isa, const int8_t* w, co
 
 BoundKernel CompileConv(const Model& model, const Operator& op, const IsaKernels* isa,
                         std::vector<std::unique_ptr<const OpData>>& owned) {
-  const auto& c = static_cast<const ConvData&>(model.op_data(op.index));
+  const ConvData* c_data = OpDataAs<ConvData>(model.op_data(op.index));
+  if (c_data == nullptr) return {};  // not the data this kernel expects: the reference kernel runs it
+  const ConvData& c = *c_data;
   const WindowGeometry& g = c.geometry;
   const bool pointwise = g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 &&
                         g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
@@ -231,7 +233,9 @@ BoundKernel CompileConv(const Model& model, const Operator& op, const IsaKernels
 
 BoundKernel CompileFullyConnected(const Model& model, const Operator& op, const IsaKernels* isa,
                                   std::vector<std::unique_ptr<const OpData>>& owned) {
-  const auto& f = static_cast<const FullyConnectedData&>(model.op_data(op.index));
+  const FullyConnectedData* f_data = OpDataAs<FullyConnectedData>(model.op_data(op.index));
+  if (f_data == nullptr) return {};  // not the data this kernel expects: the reference kernel runs it
+  const FullyConnectedData& f = *f_data;
   auto d = std::make_unique<HostFullyConnectedData>();
   d->batches = f.batches;
   WindowGeometry& g = d->conv.g;

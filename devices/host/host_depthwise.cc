@@ -152,7 +152,9 @@ void EvalHostDepthwise(const OpData& op_data, const void* const* inputs, void* c
 
 BoundKernel CompileDepthwise(const Model& model, const Operator& op, const IsaKernels* isa,
                              std::vector<std::unique_ptr<const OpData>>& owned) {
-  const auto& c = static_cast<const DepthwiseConvData&>(model.op_data(op.index));
+  const DepthwiseConvData* c_data = OpDataAs<DepthwiseConvData>(model.op_data(op.index));
+  if (c_data == nullptr) return {};  // not the data this kernel expects: the reference kernel runs it
+  const DepthwiseConvData& c = *c_data;
   const WindowGeometry& g = c.geometry;
   const int C = g.out_c;
   const int taps = g.filter_h * g.filter_w;

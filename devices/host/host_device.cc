@@ -52,7 +52,9 @@ absl::StatusOr<std::shared_ptr<const Executable>> HostDevice::Compile(
   kernels.reserve(model->operators().size());
   for (const Operator& op : model->operators()) {
     BoundKernel k = SelectHostKernel(*model, op, kernels_, owned);
-    if (k.eval == nullptr) k = {ReferenceKernel(op.type)->eval, &model->op_data(op.index)};
+    if (k.eval == nullptr) {
+      TS_ASSIGN_OR_RETURN(k, BindReferenceKernel(*model, op));
+    }
     kernels.push_back(k);
   }
   TS_ASSIGN_OR_RETURN(

@@ -186,7 +186,9 @@ bool MakeStage(int32_t offset, int left_shift, QuantizedMultiplier m, AddInputSt
 
 BoundKernel SelectAdd(const Model& model, const Operator& op, const ElementwiseKernels& k,
                       std::vector<std::unique_ptr<const OpData>>& owned) {
-  const auto& base = static_cast<const AddSubData&>(model.op_data(op.index));
+  const AddSubData* base_data = OpDataAs<AddSubData>(model.op_data(op.index));
+  if (base_data == nullptr) return {};  // not the data this kernel expects: the reference kernel runs it
+  const AddSubData& base = *base_data;
   auto d = std::make_unique<HostAddData>();
   AddParams& p = d->params;
   if (!MakeStage(base.input1_offset, base.left_shift, base.input1_multiplier, p.in[0]) ||
@@ -284,7 +286,9 @@ void EvalHostPool(const OpData& op_data, const void* const* inputs, void* const*
 
 BoundKernel SelectPool(const Model& model, const Operator& op, const ElementwiseKernels& k,
                        bool average, std::vector<std::unique_ptr<const OpData>>& owned) {
-  const auto& base = static_cast<const PoolData&>(model.op_data(op.index));
+  const PoolData* base_data = OpDataAs<PoolData>(model.op_data(op.index));
+  if (base_data == nullptr) return {};  // not the data this kernel expects: the reference kernel runs it
+  const PoolData& base = *base_data;
   const WindowGeometry& g = base.geometry;
   if (g.out_c != g.in_c || g.dilation_h != 1 || g.dilation_w != 1) return {};
   if (base.activation.min < -128 || base.activation.max > 127 ||

@@ -6,7 +6,9 @@
 namespace tinyserve::xs3 {
 
 Lowering LowerAddSub(const Model& model, const Operator& op) {
-  const auto& data = static_cast<const AddSubData&>(model.op_data(op.index));
+  const AddSubData* prepared = OpDataAs<AddSubData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "AddSubData");
+  const AddSubData& data = *prepared;
   if (!data.broadcast.same_shape) return NotLowered("broadcasting ADD/SUB has no XS3 kernel");
   const TensorInfo& in1 = model.tensor(op.inputs[0]);
   const TensorInfo& in2 = model.tensor(op.inputs[1]);

@@ -70,7 +70,9 @@ bool OutputWordAligned(const WindowGeometry& g) {
 }  // namespace
 
 Lowering LowerConv2D(const Model& model, const Operator& op, LoweringMode mode) {
-  const auto& data = static_cast<const ConvData&>(model.op_data(op.index));
+  const ConvData* prepared = OpDataAs<ConvData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "ConvData");
+  const ConvData& data = *prepared;
   const WindowGeometry& g = data.geometry;
   if (data.filter_c != g.in_c) return NotLowered("grouped convolution has no XS3 kernel");
   if (!OutputWordAligned(g)) return NotLowered("output channels not a multiple of 4");
@@ -95,7 +97,9 @@ Lowering LowerConv2D(const Model& model, const Operator& op, LoweringMode mode) 
 }
 
 Lowering LowerFullyConnected(const Model& model, const Operator& op, LoweringMode mode) {
-  const auto& data = static_cast<const FullyConnectedData&>(model.op_data(op.index));
+  const FullyConnectedData* prepared = OpDataAs<FullyConnectedData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "FullyConnectedData");
+  const FullyConnectedData& data = *prepared;
   WindowGeometry g;
   g.batches = data.batches;
   g.in_h = g.in_w = g.out_h = g.out_w = 1;
@@ -126,7 +130,9 @@ Lowering LowerFullyConnected(const Model& model, const Operator& op, LoweringMod
 // filter [m][kh][kw][1].
 Lowering LowerSingleChannelDepthwise(const Model& model, const Operator& op,
                                      LoweringMode mode) {
-  const auto& data = static_cast<const DepthwiseConvData&>(model.op_data(op.index));
+  const DepthwiseConvData* prepared = OpDataAs<DepthwiseConvData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "DepthwiseConvData");
+  const DepthwiseConvData& data = *prepared;
   const WindowGeometry& g = data.geometry;
   if (!OutputWordAligned(g)) return NotLowered("output channels not a multiple of 4");
   const TensorInfo& filter = model.tensor(op.inputs[kDepthwiseFilterTensor]);

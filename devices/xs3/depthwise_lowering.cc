@@ -26,7 +26,9 @@ bool ChannelsWordAligned(const WindowGeometry& g) { return g.in_c % 4 == 0 && g.
 }  // namespace
 
 Lowering LowerDepthwiseConv2D(const Model& model, const Operator& op, LoweringMode mode) {
-  const auto& data = static_cast<const DepthwiseConvData&>(model.op_data(op.index));
+  const DepthwiseConvData* prepared = OpDataAs<DepthwiseConvData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "DepthwiseConvData");
+  const DepthwiseConvData& data = *prepared;
   const WindowGeometry& g = data.geometry;
   if (g.in_c == 1) return LowerSingleChannelDepthwise(model, op, mode);
   if (data.depth_multiplier != 1) return NotLowered("depth multiplier > 1 has no XS3 kernel");
@@ -74,7 +76,9 @@ Lowering LowerDepthwiseConv2D(const Model& model, const Operator& op, LoweringMo
 }
 
 Lowering LowerAveragePool2D(const Model& model, const Operator& op) {
-  const auto& data = static_cast<const PoolData&>(model.op_data(op.index));
+  const PoolData* prepared = OpDataAs<PoolData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "PoolData");
+  const PoolData& data = *prepared;
   const WindowGeometry& g = data.geometry;
   // With padding TFLite divides by the taps inside the image, which a
   // fixed per-channel multiplier cannot express.

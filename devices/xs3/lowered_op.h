@@ -1,10 +1,9 @@
 // One operator as the xs3 device runs it (a VPU kernel or the scalar
 // reference fallback), and the per-session state a kernel runs against.
 //
-// The engine's Executor calls kernels through EvalFn(OpData, inputs, outputs),
-// which has no room for a session. The session therefore publishes its
-// KernelContext in a thread_local for the duration of Invoke, and every
-// lowered op is bound to EvalLoweredOp, which forwards to LoweredOp::Run.
+// Every lowered op is bound as a ContextEvalFn (EvalLoweredOp): the session
+// constructs its Executor with its KernelContext, and the Executor hands it to
+// each op explicitly.
 #ifndef TINYSERVE_DEVICES_XS3_LOWERED_OP_H_
 #define TINYSERVE_DEVICES_XS3_LOWERED_OP_H_
 
@@ -19,7 +18,7 @@ namespace tinyserve::xs3 {
 // A session's working state for kernels: its VPU, its scratch memory (im2col
 // patches, spilled accumulators; 32-byte aligned, sized for the largest op)
 // and the scalar issue slots counted so far.
-struct KernelContext {
+struct KernelContext : InvokeContext {
   Vpu* vpu = nullptr;
   uint8_t* scratch = nullptr;
   size_t scratch_bytes = 0;
@@ -40,21 +39,10 @@ class LoweredOp : public OpData {
   virtual int64_t work_units() const { return 1; }
 };
 
-// Sets the current thread's context for the lifetime of the guard.
-class ScopedKernelContext {
- public:
-  explicit ScopedKernelContext(KernelContext* ctx);
-  ~ScopedKernelContext();
-  ScopedKernelContext(const ScopedKernelContext&) = delete;
-  ScopedKernelContext& operator=(const ScopedKernelContext&) = delete;
-
- private:
-  KernelContext* previous_;
-};
-
-// The EvalFn every lowered op is bound to: runs `data` (a LoweredOp) against
-// the current thread's context.
-void EvalLoweredOp(const OpData& data, const void* const* inputs, void* const* outputs);
+// The ContextEvalFn every lowered op is bound to: runs `data` (a LoweredOp)
+// against `context` (the session's KernelContext).
+void EvalLoweredOp(const OpData& data, InvokeContext& context, const void* const* inputs,
+                   void* const* outputs);
 
 }  // namespace tinyserve::xs3
 

@@ -1,5 +1,7 @@
 #include "devices/xs3/lowering.h"
 
+#include "devices/xs3/xc/xc_lowering.h"
+
 namespace tinyserve::xs3 {
 
 Lowering LowerOperator(const Model& model, const Operator& op, LoweringMode mode) {
@@ -9,6 +11,8 @@ Lowering LowerOperator(const Model& model, const Operator& op, LoweringMode mode
         "exact lowering: no bit-exact XS3 kernel for this op (its rounding is not TFLite's); "
         "the reference kernel is exact");
   }
+  // xcore-opt already chose these kernels; both modes run them as the chip does.
+  if (IsXcoreOp(op.type)) return LowerXcoreOp(model, op);
   switch (op.type) {
     case OpType::kConv2D:
       return LowerConv2D(model, op, mode);

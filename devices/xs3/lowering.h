@@ -55,6 +55,13 @@ inline Lowering NotLowered(std::string reason) {
   return l;
 }
 
+// An op whose prepared data is not the kind its lowering reads: a broken
+// build, reported instead of misreading the data.
+inline Lowering WrongPreparedData(const Operator& op, const std::string& expected) {
+  return NotLowered("internal error: operator #" + std::to_string(op.index) +
+                    "'s prepared data is not " + expected + "; left on the reference kernel");
+}
+
 // The output transform `choice` picked (kind, estimated error, reason), for a
 // lowering whose kernel the caller adds when choice.chosen.
 inline Lowering OutputTransformLowering(const OutputTransformChoice& choice) {

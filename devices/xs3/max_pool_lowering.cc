@@ -6,7 +6,9 @@
 namespace tinyserve::xs3 {
 
 Lowering LowerMaxPool2D(const Model& model, const Operator& op) {
-  const auto& data = static_cast<const PoolData&>(model.op_data(op.index));
+  const PoolData* prepared = OpDataAs<PoolData>(model.op_data(op.index));
+  if (prepared == nullptr) return WrongPreparedData(op, "PoolData");
+  const PoolData& data = *prepared;
   // VPU loads of 32 channels at pixel * C need word-aligned pixels.
   if (data.geometry.in_c % 4 != 0) return NotLowered("channels not a multiple of 4");
   Lowering l;

@@ -27,11 +27,6 @@ absl::StatusOr<std::shared_ptr<const Xs3Executable>> Xs3Executable::Build(
     OpReport r;
     r.index = op.index;
     r.op_name = OpTypeName(op.type);
-    const KernelRegistration* reference = ReferenceKernel(op.type);
-    if (reference == nullptr) {
-      unrunnable.push_back(absl::StrCat("#", op.index, " ", r.op_name));
-      continue;
-    }
     Lowering lowering = LowerOperator(*model, op, lowering_mode);
     r.reason = lowering.reason;
     r.output_transform = lowering.output_transform;
@@ -41,10 +36,16 @@ absl::StatusOr<std::shared_ptr<const Xs3Executable>> Xs3Executable::Build(
       r.placement = Placement::kVpu;
       r.kernel = lowering.kernel;
     } else {
+      auto reference = BindReferenceKernel(*model, op);
+      if (!reference.ok()) {
+        // An XMOS operator this emulator has no kernel for (none today).
+        unrunnable.push_back(absl::StrCat("#", op.index, " ", r.op_name, " (", r.reason, ")"));
+        continue;
+      }
       r.placement = Placement::kReference;
       r.kernel = "reference";
       lowered = std::make_unique<ReferenceOp>(
-          reference->eval, &model->op_data(op.index),
+          reference->eval, reference->data,
           EstimateReferenceSlots(*model, op, stats.op_macs[op.index]));
     }
     exe->scratch_bytes_ = std::max(exe->scratch_bytes_, lowered->scratch_bytes());
@@ -63,7 +64,10 @@ absl::StatusOr<std::shared_ptr<const Xs3Executable>> Xs3Executable::Build(
       CompiledModel::Compile(
           std::move(model),
           [&ops](const Model&, const Operator& op) -> absl::StatusOr<BoundKernel> {
-            return BoundKernel{&EvalLoweredOp, ops[op.index]};
+            BoundKernel bound;
+            bound.data = ops[op.index];
+            bound.context_eval = &EvalLoweredOp;
+            return bound;
           },
           std::move(owned)));
   TS_RETURN_IF_ERROR(exe->EstimateCycles());

@@ -9,7 +9,7 @@ namespace tinyserve::xs3 {
 Xs3Session::Xs3Session(std::shared_ptr<const CompiledModel> compiled,
                        std::vector<const LoweredOp*> ops, size_t scratch_bytes,
                        VlashrRounding vlashr_rounding)
-    : executor_(std::move(compiled)),
+    : executor_(std::move(compiled), &context_),
       ops_(std::move(ops)),
       vpu_(vlashr_rounding),
       scratch_((scratch_bytes + sizeof(Vector32) - 1) / sizeof(Vector32) + 1) {
@@ -21,13 +21,11 @@ Xs3Session::Xs3Session(std::shared_ptr<const CompiledModel> compiled,
 }
 
 void Xs3Session::InvokeOps(int begin, int end) {
-  ScopedKernelContext scope(&context_);
   executor_.InvokeOps(begin, end);
 }
 
 absl::StatusOr<InvokeStats> Xs3Session::Invoke(const InvokeOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  ScopedKernelContext scope(&context_);
   vpu_.ResetCounters();
   context_.scalar_slots = 0;
   context_.comparison_saturations = 0;

@@ -36,11 +36,11 @@ class Xs3Session : public Session {
   void InvokeOps(int begin, int end);
 
  private:
+  KernelContext context_;  // before executor_, which keeps a pointer to it
   Executor executor_;
   std::vector<const LoweredOp*> ops_;
   Vpu vpu_;
   std::vector<Vector32> scratch_;
-  KernelContext context_;
   std::vector<int64_t> op_kernel_slots_;
   std::vector<int64_t> op_cycles_;
 };

@@ -73,15 +73,37 @@ using PrepareFn = absl::StatusOr<std::unique_ptr<const OpData>> (*)(const Prepar
 // omitted optional input); constant inputs point into the model file.
 using EvalFn = void (*)(const OpData& data, const void* const* inputs, void* const* outputs);
 
+// Per-invoke state a device hands to its own kernels (the xs3 device's VPU,
+// scratch memory and counters). Each device derives its own; reference
+// kernels need none.
+class InvokeContext {
+ public:
+  virtual ~InvokeContext() = default;
+};
+// A device kernel that runs against the invoke's context, passed explicitly.
+using ContextEvalFn = void (*)(const OpData& data, InvokeContext& context,
+                               const void* const* inputs, void* const* outputs);
+
 struct KernelRegistration {
   OpType op;
   PrepareFn prepare;
-  EvalFn eval;  // the reference implementation
+  // The reference implementation; nullptr for XMOS operators, which only a
+  // device that emulates or drives the chip can run (their prepare still
+  // decodes and validates them at load).
+  EvalFn eval;
 };
 
 // The reference kernel of `op`; every OpType has one (a test checks), so
 // nullptr means a broken build, not a bad model.
 const KernelRegistration* ReferenceKernel(OpType op);
+
+// `data` as the kind T its caller expects, or nullptr when it is another kind:
+// a device reading an op's prepared data checks it rather than trusting the
+// op type (a new op or dtype must not be misread as an old one).
+template <typename T>
+const T* OpDataAs(const OpData& data) {
+  return dynamic_cast<const T*>(&data);
+}
 
 }  // namespace tinyserve
 

@@ -16,6 +16,7 @@
 #include "engine/kernels/reshape.h"
 #include "engine/kernels/softmax.h"
 #include "engine/kernels/tanh.h"
+#include "engine/xcore_ops/xcore_ops.h"
 
 namespace tinyserve {
 namespace {
@@ -40,6 +41,16 @@ constexpr KernelRegistration kReferenceKernels[] = {
     {OpType::kRelu, PrepareRelu, EvalReluReference},
     {OpType::kRelu6, PrepareRelu6, EvalRelu6Reference},
     {OpType::kTanh, PrepareTanh, EvalTanhReference},
+    // XMOS operators: decoded and validated at load; no reference kernel.
+    {OpType::kXcConv2dV2, PrepareXcConv2dV2, nullptr},
+    {OpType::kXcPad, PrepareXcPad, nullptr},
+    {OpType::kXcPad3To4, PrepareXcPad3To4, nullptr},
+    {OpType::kXcPad1To4, PrepareXcPad1To4, nullptr},
+    {OpType::kXcSlice, PrepareXcSlice, nullptr},
+    {OpType::kXcNoOp, PrepareXcNoOp, nullptr},
+    {OpType::kXcAdd, PrepareXcAdd, nullptr},
+    {OpType::kXcLookup, PrepareXcLookup, nullptr},
+    {OpType::kXcSoftmax, PrepareXcSoftmax, nullptr},
 };
 
 }  // namespace

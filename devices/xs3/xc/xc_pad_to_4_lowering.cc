@@ -1,0 +1,7 @@
+// Placeholder until the XC op lands.
+#include "devices/xs3/xc/xc_lowering.h"
+
+namespace tinyserve::xs3 {
+Lowering LowerXcPad3To4(const Model&, const Operator&) { return NotLowered("not implemented yet"); }
+Lowering LowerXcPad1To4(const Model&, const Operator&) { return NotLowered("not implemented yet"); }
+}  // namespace tinyserve::xs3

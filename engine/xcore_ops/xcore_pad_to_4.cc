@@ -1,0 +1,11 @@
+// Placeholder until the XC op lands.
+#include "engine/xcore_ops/xcore_ops.h"
+
+namespace tinyserve {
+absl::StatusOr<std::unique_ptr<const OpData>> PrepareXcPad3To4(const PrepareContext& ctx) {
+  return ctx.Unimplemented("not implemented yet");
+}
+absl::StatusOr<std::unique_ptr<const OpData>> PrepareXcPad1To4(const PrepareContext& ctx) {
+  return ctx.Unimplemented("not implemented yet");
+}
+}  // namespace tinyserve
