@@ -27,6 +27,14 @@ struct KernelContext : InvokeContext {
   // clamped value (the -128 detection's VLADD 0x7F80): the session subtracts
   // them from the reported saturation events.
   int64_t comparison_saturations = 0;
+  // An op whose thread split is fixed by its file (an xcore-opt op with
+  // per-thread parameters) runs its regions one after another and records the
+  // issue slots of each here (VPU instructions + scalar slots of that region;
+  // region_count = 0 for every other op). The cycle estimate takes the busiest
+  // region as the op's multi-thread time. The session resets both per op.
+  static constexpr int kMaxRegions = 8;
+  int region_count = 0;
+  int64_t region_slots[kMaxRegions] = {};
 };
 
 class LoweredOp : public OpData {

@@ -95,6 +95,34 @@ int ModelBuilder::AddOperator(int builtin_code, std::vector<int32_t> inputs,
   return static_cast<int>(ops.size()) - 1;
 }
 
+int ModelBuilder::AddCustomOperator(const std::string& custom_code, std::vector<int32_t> inputs,
+                                    std::vector<int32_t> outputs, std::vector<uint8_t> options,
+                                    int version) {
+  constexpr int kCustomCode = 32;
+  auto& codes = model_.operator_codes;
+  auto it = std::find_if(codes.begin(), codes.end(), [&](const auto& c) {
+    return c->builtin_code == kCustomCode && c->custom_code == custom_code &&
+           c->version == version;
+  });
+  const uint32_t opcode_index = static_cast<uint32_t>(it - codes.begin());
+  if (it == codes.end()) {
+    auto code = std::make_unique<tflite::OperatorCodeT>();
+    code->builtin_code = kCustomCode;
+    code->deprecated_builtin_code = kCustomCode;
+    code->custom_code = custom_code;
+    code->version = version;
+    codes.push_back(std::move(code));
+  }
+  auto op = std::make_unique<tflite::OperatorT>();
+  op->opcode_index = opcode_index;
+  op->inputs = std::move(inputs);
+  op->outputs = std::move(outputs);
+  op->custom_options = std::move(options);
+  auto& ops = subgraph().operators;
+  ops.push_back(std::move(op));
+  return static_cast<int>(ops.size()) - 1;
+}
+
 void ModelBuilder::SetInputs(std::vector<int32_t> inputs) { subgraph().inputs = std::move(inputs); }
 
 void ModelBuilder::SetOutputs(std::vector<int32_t> outputs) {

@@ -87,6 +87,12 @@ class ModelBuilder {
                        version);
   }
 
+  // A CUSTOM operator (code 32) named `custom_code` ("XC_pad") whose custom
+  // options are `options` (a flexbuffer, or any bytes for hostile tests).
+  int AddCustomOperator(const std::string& custom_code, std::vector<int32_t> inputs,
+                        std::vector<int32_t> outputs, std::vector<uint8_t> options = {},
+                        int version = 1);
+
   void SetInputs(std::vector<int32_t> inputs);
   void SetOutputs(std::vector<int32_t> outputs);
 
