@@ -86,26 +86,39 @@ std::vector<Narrowed> NarrowAll(absl::Span<const ChannelAffine> channels) {
   return out;
 }
 
-// --- The 16-bit stages in scalar form, only for the channelwise error check.
-int64_t Rhu(int64_t x, int s) { return s <= 0 ? x : (x + (int64_t{1} << (s - 1))) >> s; }
-int64_t Sat16(int64_t x) { return std::clamp<int64_t>(x, -32767, 32767); }
+// --- xformer's scalar model of the output-transform stages, used only to
+// measure a channelwise transform the way xcore-opt does (its saturation
+// helper clamps to [-2^16, 2^16 - 1]; we keep that so decisions match).
+int64_t ModelSat(int64_t x) { return std::clamp<int64_t>(x, -65536, 65535); }
+// A rounding shift right by s; a saturating shift left for s <= 0.
+int64_t ModelShr(int64_t x, int s) {
+  if (s <= 0) return ModelSat(x * (int64_t{1} << std::min(-s, 32)));
+  return ModelSat((x + (int64_t{1} << (s - 1))) >> s);
+}
 
-double ChannelwiseMeanError(const Narrowed& n, int initial_shr, int16_t mul, int16_t bias,
-                            int b) {
-  constexpr int kSamples = 1024;
-  const double span = n.hi - n.lo;
-  const int count = span < kSamples ? static_cast<int>(span) + 1 : kSamples;
-  double total = 0.0;
-  for (int i = 0; i < count; ++i) {
-    const int64_t a = static_cast<int64_t>(
-        count == 1 ? n.lo : std::nearbyint(n.lo + span * i / (count - 1)));
-    int64_t t = Sat16(Rhu(a, initial_shr));
-    t = Sat16(Rhu(t * mul, 14));
-    t = Sat16(t + bias);
-    const double y = std::clamp(static_cast<double>(a) * n.multiplier + n.bias, kOutLow, kOutHigh);
-    total += std::abs(std::ldexp(static_cast<double>(t), -b) - y);
+// xformer's measure of a channelwise output transform (lib_nn's
+// OutputTransformFnInt8::get_quant_error, high-precision path), which decides
+// whether xcore-opt keeps an op on the VPU: the mean |int8 output - exact
+// output rounded| over the channel's non-saturating accumulators. xformer
+// walks every accumulator; past kMaxSamples we take evenly spaced ones.
+double ChannelMeanAbsOutputError(const Narrowed& n, int initial_shr, int16_t mul, int16_t bias,
+                                 int final_shr) {
+  constexpr int64_t kMaxSamples = 1 << 16;
+  const int64_t lo = static_cast<int64_t>(n.lo), hi = static_cast<int64_t>(n.hi);
+  const int64_t step = std::max<int64_t>(1, (hi - lo + kMaxSamples) / kMaxSamples);
+  int64_t error_sum = 0, count = 0;
+  for (int64_t a = lo; a <= hi; a += step) {
+    int64_t t = ModelShr(a, initial_shr);                             // VLSAT
+    t = ModelSat((t * mul + (int64_t{1} << 13)) >> 14);               // VLMUL
+    t = ModelSat(t + bias);                                           // VLADD
+    t = ModelShr(t, final_shr);                                       // VLASHR
+    t = std::clamp<int64_t>(ModelShr(t, 8), -256, 255);               // VDEPTH8
+    const double y = static_cast<double>(a) * n.multiplier + n.bias;
+    const int64_t expected = std::clamp<int64_t>(static_cast<int64_t>(std::round(y)), -128, 127);
+    error_sum += std::abs(expected - t);
+    ++count;
   }
-  return total / count;
+  return count == 0 ? 0.0 : static_cast<double>(error_sum) / static_cast<double>(count);
 }
 
 }  // namespace
@@ -189,8 +202,8 @@ OutputTransformParams QuantizeChannelwiseOutputTransform(
     return p;
   }
   p.final_shr = b - 8;
-  double error_sum = 0.0;
-  int measured = 0;
+  // The worst channel decides, as in xformer.
+  double worst_error = 0.0;
   for (size_t c = 0; c < narrowed.size(); ++c) {
     const Narrowed& n = narrowed[c];
     const int shr = -a_of[c];
@@ -202,11 +215,11 @@ OutputTransformParams QuantizeChannelwiseOutputTransform(
     p.multiplier.push_back(mul);
     p.bias.push_back(bias);
     if (!n.constant) {
-      error_sum += ChannelwiseMeanError(n, shr, mul, bias, b);
-      ++measured;
+      worst_error =
+          std::max(worst_error, ChannelMeanAbsOutputError(n, shr, mul, bias, p.final_shr));
     }
   }
-  p.estimated_error = measured == 0 ? 0.0 : error_sum / measured;
+  p.estimated_error = worst_error;
   return p;
 }
 

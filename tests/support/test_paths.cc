@@ -20,6 +20,10 @@ std::string BundledModelPath(const std::string& name) {
   return std::string(TINYSERVE_MODELS_DIR) + "/" + name + "/1/model.tflite";
 }
 
+std::string TestDataPath(const std::string& relative) {
+  return std::string(TINYSERVE_TEST_DATA_DIR) + "/" + relative;
+}
+
 std::vector<std::string> BundledModelNames() {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(TINYSERVE_MODELS_DIR)) {

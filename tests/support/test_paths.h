@@ -16,6 +16,10 @@ std::optional<std::string> OracleDir();
 // models/<name>/1/model.tflite in the source tree.
 std::string BundledModelPath(const std::string& name);
 
+// tests/data/<relative> in the source tree: test data checked into the repo
+// (e.g. xmos/, XMOS's tools' outputs made by tests/oracle_tools).
+std::string TestDataPath(const std::string& relative);
+
 // Names of the bundled models (directories under models/).
 std::vector<std::string> BundledModelNames();
 
