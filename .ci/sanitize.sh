@@ -56,6 +56,11 @@ mkdir -p "$CORPUS" "$ARTIFACTS"
 for model in "$ROOT"/models/*/1/model.tflite; do
   cp "$model" "$CORPUS/$(basename "$(dirname "$(dirname "$model")")").tflite"
 done
+# xformed models (XMOS operators, from tests/data/xmos): the small ones.
+for model in "$ROOT"/tests/data/xmos/{hello_world_int8,kws_ref_model,ad01_int8}/*/model.xc.tflite; do
+  [ -f "$model" ] || continue
+  cp "$model" "$CORPUS/xmos-$(basename "$(dirname "$(dirname "$model")")")-$(basename "$(dirname "$model")").tflite"
+done
 # The bundled models run at ~100 inputs/s under the sanitizers; one-op seeds
 # (checked to load and run as they are written) at tens of thousands.
 "$BUILD_DIR/tests/fuzz/make_fuzz_seeds" "$CORPUS"

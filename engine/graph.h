@@ -65,6 +65,10 @@ struct Graph {
   std::vector<Operator> operators;
   std::vector<int> inputs;
   std::vector<int> outputs;
+  // Threads an xformed model was compiled for (xcore-opt's
+  // --xcore-thread-count, from its "xcoreSharedConfig" metadata); 0 when the
+  // file has none.
+  int xcore_thread_count = 0;
 };
 
 }  // namespace tinyserve

@@ -59,6 +59,7 @@ class Reader {
   absl::Status ReadTensorList(const flatbuffers::Vector<int32_t>* list, bool allow_optional,
                               const std::string& what, std::vector<int>& out);
   absl::Status CheckDataflow();
+  absl::Status ReadXcoreMetadata();
 
   const ModelBytes& bytes_;
   const std::string& name_;
@@ -614,6 +615,37 @@ absl::Status Reader::CheckDataflow() {
   return absl::OkStatus();
 }
 
+// xcore-opt's "xcoreSharedConfig" metadata starts with 13 little-endian
+// uint32: target arch, lib_nn, lib_tflite_micro and xformer versions
+// (major/minor/patch each), the thread count the model was compiled for, and
+// its external input and output tensor counts. Only the thread count is used:
+// XMOS's runtime splits some ops over that many threads, which changes their
+// results (XC_softmax sums per thread).
+absl::Status Reader::ReadXcoreMetadata() {
+  const auto* metadata = model_->metadata();
+  if (metadata == nullptr) return absl::OkStatus();
+  for (const tflite::Metadata* m : *metadata) {
+    if (m == nullptr || m->name() == nullptr || m->name()->str() != "xcoreSharedConfig") continue;
+    constexpr size_t kHeaderWords = 13, kThreadCountWord = 10;
+    if (m->buffer() >= buffers_.size() || buffers_[m->buffer()].size() < kHeaderWords * 4) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(), ": xcoreSharedConfig metadata names buffer ", m->buffer(),
+          ", which is missing or shorter than its ", kHeaderWords * 4, "-byte header"));
+    }
+    const uint8_t* word = buffers_[m->buffer()].data() + kThreadCountWord * 4;
+    const uint32_t threads = uint32_t{word[0]} | uint32_t{word[1]} << 8 |
+                             uint32_t{word[2]} << 16 | uint32_t{word[3]} << 24;
+    // An xcore.ai tile runs 8 hardware threads.
+    if (threads < 1 || threads > 8) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(), ": xcoreSharedConfig metadata asks for ", threads,
+          " threads (an xcore.ai tile has 1 to 8)"));
+    }
+    graph_.xcore_thread_count = static_cast<int>(threads);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Graph> Reader::Read() {
   TS_RETURN_IF_ERROR(Verify());
   TS_RETURN_IF_ERROR(ReadBuffers());
@@ -629,6 +661,7 @@ absl::StatusOr<Graph> Reader::Read() {
   }
   TS_RETURN_IF_ERROR(ReadOperators());
   TS_RETURN_IF_ERROR(CheckDataflow());
+  TS_RETURN_IF_ERROR(ReadXcoreMetadata());
   return std::move(graph_);
 }
 

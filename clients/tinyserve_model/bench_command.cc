@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/tinyserve_model/commands.h"
+#include "devices/xs3/cycle_model.h"
 #include "engine/util/splitmix64.h"
 #include "nlohmann/json.hpp"
 
@@ -109,8 +110,8 @@ int Bench(const BenchArgs& args) {
   std::printf("latency us: min %.1f  median %.1f  p90 %.1f  max %.1f  (mean %.1f)\n", s.min_us,
               s.median_us, s.p90_us, s.max_us, s.mean_us);
   if (const std::string chip = ChipStatsText(last); !chip.empty()) {
-    std::printf("%s per inference (800 MHz model; wall time above is the emulator's)\n",
-                chip.c_str());
+    std::printf("%s per inference (%g MHz model; wall time above is the emulator's)\n",
+                chip.c_str(), xs3::kTileClockMhz);
   }
   if (last.link) {
     std::printf(

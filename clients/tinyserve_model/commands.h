@@ -17,6 +17,8 @@ struct InspectArgs {
   std::string model;
   std::string device = "ref";
   bool json = false;
+  // xs3 only: per-node and per-class chip times in XMOS's profiler layout.
+  bool profile = false;
 };
 
 // Where an "xcore" / "xcore@PATH" device finds its board and the model on it.

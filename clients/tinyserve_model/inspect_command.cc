@@ -56,6 +56,10 @@ std::string Abbreviate(const std::string& name) {
 int Inspect(const InspectArgs& args) {
   auto loaded = LoadForDevice(args.model, args.device);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  const auto* xs3_executable = AsXs3(*loaded->executable);
+  if (args.profile && !xs3_executable) {
+    return Fail("--profile needs --device xs3 (device '" + args.device + "' has no cycle model)");
+  }
   const Model& model = *loaded->model;
   const ModelStats stats = ComputeModelStats(model);
   const size_t arena = loaded->executable->arena_bytes();
@@ -88,7 +92,10 @@ int Inspect(const InspectArgs& args) {
                       {"total_macs", stats.total_macs},
                       {"weight_bytes", stats.weight_bytes},
                       {"arena_bytes", arena}};
-    if (const auto* xs3 = AsXs3(*loaded->executable)) doc["xs3"] = Xs3ReportJson(*xs3);
+    if (xs3_executable) {
+      doc["xs3"] = Xs3ReportJson(*xs3_executable);
+      if (args.profile) doc["xs3"]["profile"] = Xs3ProfileJson(*xs3_executable);
+    }
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
   }
@@ -123,8 +130,9 @@ int Inspect(const InspectArgs& args) {
   std::printf("\ntotal MACs:   %lld\nweight bytes: %lld\narena bytes:  %zu (device %s)\n",
               static_cast<long long>(stats.total_macs),
               static_cast<long long>(stats.weight_bytes), arena, args.device.c_str());
-  if (const auto* xs3 = AsXs3(*loaded->executable)) {
-    std::printf("\n%s", Xs3ReportText(*xs3).c_str());
+  if (xs3_executable) {
+    std::printf("\n%s", Xs3ReportText(*xs3_executable).c_str());
+    if (args.profile) std::printf("\n%s", xs3_executable->report().ProfileText().c_str());
   }
   return 0;
 }

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("--device", inspect.device,
                           "Device whose compiled arena is reported (" + devices + ")")
       ->capture_default_str();
+  inspect_cmd->add_flag("--profile", inspect.profile,
+                        "With --device xs3: per-node and per-class chip times on 1 and 5 "
+                        "threads, in the layout of XMOS's profiler (10 ns ticks)");
 
   RunArgs run;
   auto* run_cmd = app.add_subcommand(

@@ -54,6 +54,55 @@ nlohmann::json Xs3ReportJson(const xs3::Xs3Executable& executable) {
             {"ms_5_threads", report.milliseconds_five_threads}}}};
 }
 
+nlohmann::json Xs3ProfileJson(const xs3::Xs3Executable& executable) {
+  const xs3::Profile profile = executable.report().MakeProfile();
+  const auto ms = [](int64_t ticks) {
+    return static_cast<double>(ticks) * xs3::kProfileTickNanoseconds / 1e6;
+  };
+  nlohmann::json nodes = nlohmann::json::array();
+  int64_t total_one = 0, total_five = 0;
+  for (const xs3::ProfileNode& n : profile.nodes) {
+    const int64_t one = xs3::CyclesToTicks(n.cycles_one_thread);
+    const int64_t five = xs3::CyclesToTicks(n.cycles_five_threads);
+    total_one += one;
+    total_five += five;
+    nodes.push_back({{"node", n.node},
+                     {"op", n.op_class},
+                     {"cycles_1_thread", n.cycles_one_thread},
+                     {"cycles_5_threads", n.cycles_five_threads},
+                     {"ticks_1_thread", one},
+                     {"ticks_5_threads", five}});
+  }
+  nlohmann::json classes = nlohmann::json::array();
+  for (const xs3::ProfileClass& c : profile.classes) {
+    int64_t one = 0, five = 0;
+    for (const xs3::ProfileNode& n : profile.nodes) {
+      if (n.op_class != c.op_class) continue;
+      one += xs3::CyclesToTicks(n.cycles_one_thread);
+      five += xs3::CyclesToTicks(n.cycles_five_threads);
+    }
+    classes.push_back({{"op", c.op_class},
+                       {"count", c.count},
+                       {"cycles_1_thread", c.cycles_one_thread},
+                       {"cycles_5_threads", c.cycles_five_threads},
+                       {"ticks_1_thread", one},
+                       {"ticks_5_threads", five},
+                       {"ms_1_thread", ms(one)},
+                       {"ms_5_threads", ms(five)}});
+  }
+  return {{"tick_ns", xs3::kProfileTickNanoseconds},
+          {"clock_mhz", xs3::kTileClockMhz},
+          {"nodes", nodes},
+          {"classes", classes},
+          {"total",
+           {{"cycles_1_thread", profile.cycles_one_thread},
+            {"cycles_5_threads", profile.cycles_five_threads},
+            {"ticks_1_thread", total_one},
+            {"ticks_5_threads", total_five},
+            {"ms_1_thread", ms(total_one)},
+            {"ms_5_threads", ms(total_five)}}}};
+}
+
 std::string Xs3ReportText(const xs3::Xs3Executable& executable) {
   return executable.report().ToString() + "(lowering " + executable.report().lowering +
          ", VLASHR rounding " + VlashrName(executable.vlashr_rounding()) +

@@ -9,8 +9,6 @@
 namespace tinyserve::xs3 {
 namespace {
 
-int64_t Words(int64_t bytes) { return (bytes + 3) / 4; }
-
 // Scratch layout: the output stage's vectors, a spill vector for loads at the
 // end of the input, then the im2col patch (whole chunks).
 struct Scratch {
@@ -81,37 +79,32 @@ int64_t DenseConvKernel::work_units() const {
   return ConvWorkUnits(shape_.geometry, weights_.groups);
 }
 
-void DenseConvKernel::Im2col(KernelContext& ctx, const int8_t* input, int b, int oy, int ox,
+void DenseConvKernel::Im2col(KernelContext& /*ctx*/, const int8_t* input, int b, int oy, int ox,
                              int8_t* patch) const {
+  // Its slots (lib_nn's memcpy_fn_valid.S) are charged per pixel in Run.
   const WindowGeometry& g = shape_.geometry;
   const int64_t tap_bytes = tap_c_;
-  ctx.scalar_slots += cost::kFunctionCall;
   for (int ky = 0; ky < g.filter_h; ++ky) {
     const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
     const int ix0 = ox * g.stride_w - g.pad_left;
     const int ix_last = ix0 + (g.filter_w - 1) * g.dilation_w;
     const bool row_inside = iy >= 0 && iy < g.in_h && ix0 >= 0 && ix_last < g.in_w;
-    ctx.scalar_slots += cost::kIm2colTap;
     if (row_inside && g.dilation_w == 1 && tap_c_ == g.in_c) {
       // The whole row of taps is one contiguous copy.
       const int64_t bytes = g.filter_w * tap_bytes;
       std::memcpy(patch, input + ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix0) * g.in_c,
                   bytes);
       patch += bytes;
-      ctx.scalar_slots += Words(bytes) * cost::kWordCopy;
       continue;
     }
     for (int kx = 0; kx < g.filter_w; ++kx) {
       const int ix = ix0 + kx * g.dilation_w;
-      ctx.scalar_slots += cost::kIm2colTap;
       if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
         std::memcpy(patch, input + ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c,
                     g.in_c);
         if (tap_bytes > g.in_c) std::memset(patch + g.in_c, 0, tap_bytes - g.in_c);
-        ctx.scalar_slots += Words(tap_bytes) * cost::kWordCopy;
       } else {
         std::memset(patch, shape_.input_zero_point, tap_bytes);
-        ctx.scalar_slots += Words(tap_bytes) * cost::kWordFill;
       }
       patch += tap_bytes;
     }
@@ -130,23 +123,42 @@ void DenseConvKernel::Run(KernelContext& ctx, const void* const* inputs,
   const int8_t* input_end = input + static_cast<int64_t>(g.batches) * g.in_h * g.in_w * g.in_c;
   auto* output = static_cast<int8_t*>(outputs[0]);
 
-  ctx.scalar_slots += cost::kFunctionCall;
+  ctx.scalar_slots += cost::kFunctionCall + cost::kConvEval;
   if (tap_c_ != g.in_c) {
-    // The XC_pad_3_to_4 op xformer runs before this conv: its dispatch and a
-    // pass over the input image.
-    ctx.scalar_slots += cost::kOpDispatch + static_cast<int64_t>(g.batches) * g.in_h * g.in_w *
-                                                cost::kPad3To4Pixel;
+    // The XC_pad_3_to_4 op xformer runs before this conv.
+    ctx.scalar_slots += Pad3To4Slots(static_cast<int64_t>(g.batches) * g.in_h * g.in_w);
   }
+  // The XC_pad xformer runs before a padded conv, whose valid-window kernel
+  // then never meets the image border.
+  ctx.scalar_slots += ImplicitPadSlots(g.batches, g.in_h, g.in_w, tap_c_, g.out_h, g.out_w,
+                                       g.filter_h, g.filter_w, g.stride_h, g.stride_w,
+                                       g.dilation_h, g.dilation_w, g.pad_top, g.pad_left);
+  // What lib_nn runs per pixel and per channel group (xs3.md "NN"): whole
+  // 32-byte input chunks per tap take the direct aggregate straight from the
+  // input (Conv2DValidDirect); anything else gathers the patch with
+  // memcpy_fn_valid.S and runs the generic aggregate (Conv2DValidIndirect).
+  const bool xmos_direct = tap_c_ == g.in_c && g.in_c % 32 == 0;
+  const int64_t taps = static_cast<int64_t>(g.filter_h) * g.filter_w;
+  const int64_t tap_chunks = (tap_c_ + 31) / 32;
+  const int64_t pixel_slots =
+      cost::kPixelLoop +
+      (xmos_direct ? cost::kDerefCall
+                   : cost::kIm2colCall + g.filter_h * cost::kKernelRowLoop +
+                         taps * (cost::kIm2colTap + 3 * (tap_chunks - 1)));
+  const int64_t group_slots =
+      cost::kChannelGroupLoop + cost::kAggregateCall +
+      (xmos_direct ? g.filter_h * (2 + 2 * static_cast<int64_t>(g.filter_w)) - 4
+                   : cost::kGenericAggregateExtra);
   if (exact_) ClearExactStageScratch(ctx, exact_scratch);
   if (!direct_) {
-    // The patch tail past K meets zero weights; clear it once.
+    // The patch tail past K meets zero weights; clear it once (lib_nn's
+    // memcpy_fn_valid.S stores the zero tail in its exit, in kIm2colCall).
     std::memset(patch_buffer, 0, static_cast<size_t>(weights_.chunks) * 32);
-    ctx.scalar_slots += weights_.chunks * 8 * cost::kWordFill;
   }
   for (int b = 0; b < g.batches; ++b) {
     for (int oy = 0; oy < g.out_h; ++oy) {
       for (int ox = 0; ox < g.out_w; ++ox) {
-        ctx.scalar_slots += cost::kPixelLoop;
+        ctx.scalar_slots += pixel_slots;
         const int8_t* patch;
         const int8_t* patch_end;
         if (direct_) {
@@ -160,7 +172,7 @@ void DenseConvKernel::Run(KernelContext& ctx, const void* const* inputs,
         }
         int8_t* out_pixel = output + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c;
         for (int group = 0; group < weights_.groups; ++group) {
-          ctx.scalar_slots += cost::kChannelGroupLoop + cost::kFunctionCall;
+          ctx.scalar_slots += group_slots;
           BeginGroupAccumulation(vpu, exact_, group);
           for (int chunk = 0; chunk < weights_.chunks; ++chunk) {
             ctx.scalar_slots += cost::kChunkLoop;

@@ -63,17 +63,25 @@ void DepthwiseKernel::Run(KernelContext& ctx, const void* const* inputs,
   const int8_t* input_end = input + static_cast<int64_t>(g.batches) * g.in_h * g.in_w * g.in_c;
   auto* output = static_cast<int8_t*>(outputs[0]);
 
-  ctx.scalar_slots += cost::kFunctionCall;
+  ctx.scalar_slots += cost::kFunctionCall + cost::kConvEval;
   std::memset(scratch.padding.bytes, shape_.input_zero_point, sizeof(scratch.padding.bytes));
   ctx.scalar_slots += 8 * cost::kWordFill;
   if (exact_) ClearExactStageScratch(ctx, exact_scratch);
+  // xformer pads a padded depthwise with an XC_pad op and runs it as
+  // DepthwiseConv2DValidDirect ("k" = 3 on every vww depthwise): the kernel
+  // reads its taps in place (memcpyfn_deref), no patch copy.
+  ctx.scalar_slots += ImplicitPadSlots(g.batches, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w,
+                                       g.filter_h, g.filter_w, g.stride_h, g.stride_w,
+                                       g.dilation_h, g.dilation_w, g.pad_top, g.pad_left);
+  const int64_t group_slots =
+      cost::kChannelGroupLoop + DepthwiseGroupSlots(g.filter_h, g.filter_w);
   for (int b = 0; b < g.batches; ++b) {
     for (int oy = 0; oy < g.out_h; ++oy) {
       for (int ox = 0; ox < g.out_w; ++ox) {
         ctx.scalar_slots += cost::kPixelLoop;
         int8_t* out_pixel = output + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c;
         for (int group = 0; group < weights_.groups; ++group) {
-          ctx.scalar_slots += cost::kChannelGroupLoop + cost::kFunctionCall;
+          ctx.scalar_slots += group_slots;
           const int first = group * kChannelsPerGroup;
           BeginGroupAccumulation(vpu, exact_, group);
           for (int ky = 0; ky < g.filter_h; ++ky) {
@@ -88,17 +96,11 @@ void DepthwiseKernel::Run(KernelContext& ctx, const void* const* inputs,
                     input_end, scratch.spill);
               }
               if (copy_patch) {
-                // DepthwisePaddedIndirect (xs3.md §2.1 "k" = 4): once an op has
-                // padding, lib_nn's memcpy stage gathers EVERY output pixel's
-                // patch (16 channels per tap, 4 words; the input zero point for
-                // taps outside the image) into scratch before the VLDC/VLMACC
-                // loop, interior pixels included. The values are the same, the
-                // scalar copy is the cost.
+                // An emulation detail, charged no slots: the chip reads the
+                // XC_pad output in place (ImplicitPadSlots above); gathering
+                // the border taps here gives the same values.
                 Vector32& dst = patch[ky * g.filter_w + kx];
                 std::memcpy(dst.bytes, source, kChannelsPerGroup);
-                ctx.scalar_slots += cost::kIm2colTap + (kChannelsPerGroup / 4) *
-                                        (source == scratch.padding.bytes ? cost::kWordFill
-                                                                         : cost::kWordCopy);
                 source = dst.bytes;
               }
               vpu.Vldc(source);

@@ -97,7 +97,9 @@ void MaxPoolKernel::Run(KernelContext& ctx, const void* const* inputs,
           }
           for (int fy = y_begin; fy < y_end; ++fy) {
             for (int fx = x_begin; fx < x_end; ++fx) {
-              ctx.scalar_slots += cost::kDepthwiseTap;
+              // The branch, and the fetch stalls of a tap's ~9 bundles of
+              // which 6 access memory (VLDR, VLSUB, VSTR, LDW, VLDR, VSTRPV).
+              ctx.scalar_slots += cost::kDepthwiseTap + FetchStalls(9, 6);
               const int8_t* tap =
                   input + ((static_cast<int64_t>(b) * g.in_h + y0 + fy) * g.in_w + x0 + fx) * g.in_c +
                   first;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "devices/xs3/cycle_model.h"
 #include "devices/xs3/xs3_executable.h"
 #include "engine/util/status_macros.h"
 
@@ -37,7 +38,7 @@ absl::StatusOr<std::unique_ptr<Device>> Xs3Device::Create() {
 DeviceInfo Xs3Device::Describe() const {
   return {"xs3", "xs3-emulator",
           absl::StrCat("int8 ops lowered onto an emulated XMOS XS3 vector unit (xcore.ai), "
-                       "with a cycle model at 800 MHz; VLASHR rounding ",
+                       "with a cycle model at ", kTileClockMhz, " MHz; VLASHR rounding ",
                        vlashr_rounding_ == VlashrRounding::kFloor ? "floor" : "libnn2024",
                        "; lowering ", LoweringModeName(lowering_),
                        lowering_ == LoweringMode::kExact

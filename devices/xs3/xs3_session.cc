@@ -1,6 +1,8 @@
 #include "devices/xs3/xs3_session.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "devices/xs3/cycle_model.h"
 
@@ -17,6 +19,8 @@ Xs3Session::Xs3Session(std::shared_ptr<const CompiledModel> compiled,
   context_.scratch = scratch_.front().bytes;
   context_.scratch_bytes = scratch_.size() * sizeof(Vector32);
   op_kernel_slots_.assign(ops_.size(), 0);
+  op_region_counts_.assign(ops_.size(), 0);
+  op_region_slots_.assign(ops_.size(), {});
   op_cycles_.assign(ops_.size(), 0);
 }
 
@@ -31,6 +35,10 @@ absl::StatusOr<InvokeStats> Xs3Session::Invoke(const InvokeOptions& options) {
   context_.comparison_saturations = 0;
   int64_t vpu_before = 0, scalar_before = 0, total_cycles = 0;
   for (int i = 0; i < static_cast<int>(ops_.size()); ++i) {
+    // Per-region slots are the op's own record (only XC ops with a thread
+    // split fixed by their file write them).
+    context_.region_count = 0;
+    std::fill(std::begin(context_.region_slots), std::end(context_.region_slots), 0);
     executor_.InvokeOps(i, i + 1, options.profile_ops);
     const int64_t vpu_now = vpu_.counters().vpu_instructions;
     const int64_t scalar_now = context_.scalar_slots;
@@ -38,6 +46,10 @@ absl::StatusOr<InvokeStats> Xs3Session::Invoke(const InvokeOptions& options) {
         (vpu_now - vpu_before) * cost::kVpuInstruction + (scalar_now - scalar_before);
     vpu_before = vpu_now;
     scalar_before = scalar_now;
+    const int regions = std::clamp(context_.region_count, 0, KernelContext::kMaxRegions);
+    op_region_counts_[i] = regions;
+    std::copy(context_.region_slots, context_.region_slots + regions,
+              op_region_slots_[i].begin());
     op_cycles_[i] = SingleThreadCycles(cost::kOpDispatch + op_kernel_slots_[i]);
     total_cycles += op_cycles_[i];
   }

@@ -4,6 +4,7 @@
 #ifndef TINYSERVE_DEVICES_XS3_XS3_SESSION_H_
 #define TINYSERVE_DEVICES_XS3_XS3_SESSION_H_
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,10 @@ class Xs3Session : public Session {
   // Per op, the issue slots of its kernel in the last Invoke (VPU
   // instructions plus counted scalar work, without the op dispatch).
   absl::Span<const int64_t> op_kernel_slots() const { return op_kernel_slots_; }
+  // Per op, the thread regions its file fixes (KernelContext::region_count in
+  // the last Invoke; 0 when the split is ours to choose) and their slots.
+  int op_region_count(int op) const { return op_region_counts_[op]; }
+  const int64_t* op_region_slots(int op) const { return op_region_slots_[op].data(); }
   // Any tensor's current bytes, for comparing intermediates (activations are
   // valid only while alive).
   absl::Span<const uint8_t> tensor(int t) const { return executor_.tensor(t); }
@@ -42,6 +47,8 @@ class Xs3Session : public Session {
   Vpu vpu_;
   std::vector<Vector32> scratch_;
   std::vector<int64_t> op_kernel_slots_;
+  std::vector<int> op_region_counts_;
+  std::vector<std::array<int64_t, KernelContext::kMaxRegions>> op_region_slots_;
   std::vector<int64_t> op_cycles_;
 };
 

@@ -1,8 +1,55 @@
-// Placeholder until the XC op lands.
+// XC_pad: decode and validate the fill/copy plan (engine/xcore_ops/xcore_data_movement.h).
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "engine/xcore_ops/xcore_data_movement.h"
 #include "engine/xcore_ops/xcore_ops.h"
+#include "engine/xcore_ops/xcore_options_reader.h"
 
 namespace tinyserve {
+
 absl::StatusOr<std::unique_ptr<const OpData>> PrepareXcPad(const PrepareContext& ctx) {
-  return ctx.Unimplemented("not implemented yet");
+  if (absl::Status s = ctx.CheckArity(1, 1, 1); !s.ok()) return s;
+  const TensorInfo& in = *ctx.input(0);
+  const TensorInfo& out = ctx.output(0);
+  if (in.type != out.type) return ctx.InvalidOutput(0, "type differs from the input's");
+  const XcoreOptionsReader options(ctx);
+  // lib_tflite_micro reads every option as int32; sizes are never negative.
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  auto data = std::make_unique<XcPadData>();
+  struct Field {
+    const char* key;
+    int64_t* value;
+  };
+  for (const Field& f : {Field{"s", &data->start}, Field{"l", &data->row_bytes},
+                         Field{"n", &data->copies}, Field{"p", &data->gap_bytes},
+                         Field{"e", &data->end}}) {
+    absl::StatusOr<int64_t> v = options.Int(f.key, 0, kMax);
+    if (!v.ok()) return v.status();
+    *f.value = *v;
+  }
+  // z is a 32-bit pattern (int32 in the file; its bytes are what counts).
+  absl::StatusOr<int64_t> z = options.Int("z", std::numeric_limits<int32_t>::min(),
+                                          std::numeric_limits<uint32_t>::max());
+  if (!z.ok()) return z.status();
+  data->pad_word = static_cast<uint32_t>(*z);
+  absl::StatusOr<bool> vpu = options.Bool("v");
+  if (!vpu.ok()) return vpu.status();
+  data->vpu = *vpu;
+
+  // Each term is below 2^31 and copies + 1 rows of below 2^32 bytes: no overflow.
+  const int64_t read = (data->copies + 1) * data->row_bytes;
+  const int64_t written = data->start + data->copies * (data->row_bytes + data->gap_bytes) +
+                          data->row_bytes + data->end;
+  if (read != static_cast<int64_t>(in.bytes)) {
+    return options.Invalid("l", absl::StrCat("(n + 1) rows of l bytes = ", read,
+                                             " bytes, but the input has ", in.bytes));
+  }
+  if (written != static_cast<int64_t>(out.bytes)) {
+    return options.Invalid("s", absl::StrCat("s + n * (l + p) + l + e = ", written,
+                                             " bytes, but the output has ", out.bytes));
+  }
+  return std::unique_ptr<const OpData>(std::move(data));
 }
+
 }  // namespace tinyserve

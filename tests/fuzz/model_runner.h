@@ -1,5 +1,6 @@
 // Runs a model that loaded from untrusted bytes once through the reference
-// kernels, for the loader fuzzer and the hostile-model tests.
+// kernels (or, for a model with XMOS operators, through the xs3 device, the
+// only one that runs them), for the loader fuzzer and the hostile-model tests.
 //
 // A valid model may legitimately ask for a 1 GiB arena or billions of
 // multiply-adds; such a model is not a loader bug, but running it would make the
@@ -16,6 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "devices/xs3/xs3_executable.h"
+#include "devices/xs3/xs3_session.h"
 #include "engine/compiled_model.h"
 #include "engine/executor.h"
 #include "engine/model.h"
@@ -48,6 +51,7 @@ inline int64_t EstimatedWork(const Model& model) {
       case OpType::kConv2D:
       case OpType::kDepthwiseConv2D:
       case OpType::kFullyConnected:
+      case OpType::kXcConv2dV2:  // input 1: the packed weights
         // Weights elements per output channel (conv: h*w*c_in, FC: depth).
         if (op.inputs.size() > 1 && op.inputs[1] != kOptionalTensor) {
           per_output = std::max<int64_t>(1, graph.tensors[op.inputs[1]].num_elements() / out_last);
@@ -74,9 +78,34 @@ inline int64_t EstimatedWork(const Model& model) {
 // byte 0 and once with every input byte 0x7f. Returns false if the model was
 // over the budget (`max_work` steps, kMaxRunArenaBytes) and not run, an error if
 // it failed to compile.
+inline bool HasXcoreOps(const Model& model) {
+  for (const Operator& op : model.operators()) {
+    if (IsXcoreOp(op.type)) return true;
+  }
+  return false;
+}
+
+// A model with XMOS operators: compiled for xs3 and run like the reference.
+inline absl::StatusOr<bool> RunXs3Once(std::shared_ptr<const Model> model) {
+  auto exe = xs3::Xs3Executable::Build(std::move(model), xs3::VlashrRounding::kFloor);
+  if (!exe.ok()) return exe.status();
+  if ((*exe)->arena_bytes() > kMaxRunArenaBytes) return false;
+  std::unique_ptr<xs3::Xs3Session> session = (*exe)->NewXs3Session();
+  for (const uint8_t fill : {uint8_t{0}, uint8_t{0x7f}}) {
+    for (int i = 0; i < (*exe)->model().num_inputs(); ++i) {
+      const absl::Span<uint8_t> in = session->input(i);
+      if (!in.empty()) std::memset(in.data(), fill, in.size());
+    }
+    const auto stats = session->Invoke(InvokeOptions{});
+    if (!stats.ok()) return stats.status();
+  }
+  return true;
+}
+
 inline absl::StatusOr<bool> RunReferenceOnce(std::shared_ptr<const Model> model,
                                              int64_t max_work = kMaxRunWork) {
   if (EstimatedWork(*model) > max_work) return false;
+  if (HasXcoreOps(*model)) return RunXs3Once(std::move(model));
   absl::StatusOr<std::shared_ptr<const CompiledModel>> compiled =
       CompiledModel::CompileReference(std::move(model));
   if (!compiled.ok()) return compiled.status();

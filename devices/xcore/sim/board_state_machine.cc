@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "devices/xs3/cycle_model.h"
+
 #include "absl/status/status.h"
 #include "devices/xcore/io_server_protocol.h"
 
@@ -27,11 +29,12 @@ constexpr auto kComputePoll = std::chrono::microseconds(200);
 //     reported by the host controller's interrupt, so every transfer pays about
 //     one microframe (125 us) on top of its payload. The model charges it on
 //     the packet that ends the transfer (the short packet or ZLP).
-//   - the chip runs at 800 MHz (xcore.ai; the xs3 cycle model's clock), so an
-//     invoke keeps the board busy for cycles / 800 us.
+//   - the chip runs at the xs3 cycle model's clock (kTileClockMhz: 600 MHz,
+//     the explorer board's), so an invoke keeps the board busy for
+//     cycles / 600 us.
 BoardTiming DefaultBoardTiming() {
   BoardTiming timing;
-  timing.chip_mhz = 800.0;
+  timing.chip_mhz = xs3::kTileClockMhz;
   timing.per_transfer = std::chrono::microseconds(125);
   timing.bytes_per_second = 40e6;
   return timing;

@@ -71,7 +71,7 @@ struct BoardFaults {
 // USB 2.0 high-speed bulk timing and the chip clock. Defaults and their
 // reasoning: DefaultBoardTiming() in board_state_machine.cc.
 struct BoardTiming {
-  double chip_mhz = 800.0;                   // xs3 cycle estimates -> time
+  double chip_mhz = 600.0;                   // xs3 cycle estimates -> time (kTileClockMhz)
   std::chrono::nanoseconds per_transfer{0};  // host controller + turnaround, per transfer
   double bytes_per_second = 0;               // sustained bulk payload rate
 };

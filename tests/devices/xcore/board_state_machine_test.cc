@@ -11,6 +11,7 @@
 
 #include "devices/device_registry.h"
 #include "devices/xcore/io_server_protocol.h"
+#include "devices/xs3/cycle_model.h"
 #include "engine/model.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_paths.h"
@@ -264,8 +265,9 @@ TEST(BoardStateMachineTest, InvokeNaksTheNextCommandForTheCycleEstimate) {
   // While the emulation runs the board NAKs with a short retry time...
   board->WaitForCompute();
   EXPECT_FALSE(board->computing());
-  // ...then the next command is NAKed until the cycle estimate at 800 MHz is over.
-  const auto expected_done = invoked + std::chrono::nanoseconds(cycles * 1000 / 800);
+  // ...then the next command is NAKed until the cycle estimate is over.
+  const auto expected_done = invoked + std::chrono::nanoseconds(
+      static_cast<int64_t>(static_cast<double>(cycles) * 1000.0 / xs3::kTileClockMhz));
   const Bytes send_output = {0x02, 0, 0};
   auto nak = board->OfferOut(invoked + std::chrono::microseconds(1), send_output);
   EXPECT_FALSE(nak.accepted);
