@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
                  "HOST:PORT to listen on (port 0 picks a free one) or a unix socket path")
       ->capture_default_str();
   app.add_option("--model", model_paths,
-                 "A .tflite model in the firmware; repeat for more (the first is model index 0)")
+                 "A .tflite model in the firmware: the xcore-opt output a board's firmware is built from (XC_* ops run bit-exact with XMOS's host interpreter) or a plain int8 model; repeat for more (the first is model index 0)")
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--fault", fault_names,
