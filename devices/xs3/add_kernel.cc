@@ -74,7 +74,8 @@ void AddKernel::Run(KernelContext& ctx, const void* const* inputs, void* const* 
   const auto* x1 = static_cast<const int8_t*>(inputs[0]);
   const auto* x2 = static_cast<const int8_t*>(inputs[1]);
   auto* out = static_cast<int8_t*>(outputs[0]);
-  ctx.scalar_slots += cost::kFunctionCall;
+  // XC_add's Eval (what both an xformed XC_add and our lowering of ADD run).
+  ctx.scalar_slots += cost::kElementwiseEval + cost::kFunctionCall;
   for (int64_t i = 0; i < elements_; i += 16) {
     ctx.scalar_slots += cost::kElementwiseStep;
     Widen(vpu, LoadableVector(x1 + i, x1 + elements_, s.spill1), s.x1);

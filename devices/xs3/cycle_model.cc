@@ -16,14 +16,35 @@ int64_t MemsetSlots(int64_t bytes) {
   return bytes <= 0 ? 0 : cost::kMemsetCall + 2 * (bytes / 32);
 }
 
+int64_t ScalarCopySlots(int64_t bytes) {
+  return cost::kFunctionCall + (bytes + 3) / 4 * cost::kWordCopy;
+}
+
+int64_t RowCopySlots(bool vpu_copy, int64_t bytes) {
+  return vpu_copy ? MemmoveSlots(bytes) : ScalarCopySlots(bytes);
+}
+
+int64_t XcSliceEvalSlots(int64_t copies, int64_t run_bytes, bool vpu_copy) {
+  return cost::kSliceEval + copies * (cost::kSliceCopyLoop + RowCopySlots(vpu_copy, run_bytes));
+}
+
+int64_t XcPadEvalSlots(int64_t start, int64_t copies, int64_t size, int64_t pad_size,
+                       int64_t end, bool vpu_copy) {
+  const int64_t row = RowCopySlots(vpu_copy, size);
+  // vpu_memset_256 of 0 bytes still runs its entry, masked store and exit.
+  const auto memset_call = [](int64_t bytes) {
+    return std::max(cost::kMemsetCall, MemsetSlots(bytes));
+  };
+  return cost::kPadEval + MemsetSlots(start) +
+         copies * (row + memset_call(pad_size) + cost::kPadRowLoop) + row + memset_call(end);
+}
+
 int64_t PadOpSlots(int64_t rows, int64_t row_bytes, int64_t row_gap, int64_t start,
                    int64_t end) {
   if (rows <= 0) return cost::kOpDispatch + cost::kPadEval;
-  // xcore_pad.cc: a leading memset, then per row a memmove and the gap
-  // memset (the last row's gap folded into `end`).
-  return cost::kOpDispatch + cost::kPadEval + MemsetSlots(start) +
-         (rows - 1) * (MemmoveSlots(row_bytes) + MemsetSlots(row_gap) + cost::kPadRowLoop) +
-         MemmoveSlots(row_bytes) + MemsetSlots(end + row_gap);
+  // The last row's gap is part of the final fill.
+  return cost::kOpDispatch +
+         XcPadEvalSlots(start, rows - 1, row_bytes, row_gap, end + row_gap, /*vpu_copy=*/true);
 }
 
 int64_t ImplicitPadSlots(int batches, int in_h, int in_w, int bytes_per_pixel, int out_h,
@@ -47,8 +68,15 @@ int64_t ImplicitPadSlots(int batches, int in_h, int in_w, int bytes_per_pixel, i
   return static_cast<int64_t>(batches) * PadOpSlots(in_h, row_in, row_out - row_in, start, end);
 }
 
-int64_t Pad3To4Slots(int64_t pixels) {
-  return cost::kOpDispatch + cost::kPad3To4Call + (pixels + 7) / 8 * cost::kPad3To4Loop;
+int64_t Pad3To4EvalSlots(int64_t pixels) {
+  return cost::kPad3To4Call + (pixels + 7) / 8 * cost::kPad3To4Loop;
+}
+
+int64_t Pad3To4Slots(int64_t pixels) { return cost::kOpDispatch + Pad3To4EvalSlots(pixels); }
+
+int64_t Lookup8Slots(int64_t elements) {
+  const int64_t bundles = elements * cost::kLookup8Element;
+  return cost::kLookup8Call + bundles + FetchStalls(bundles, bundles);
 }
 
 int64_t DepthwiseGroupSlots(int filter_h, int filter_w) {

@@ -175,6 +175,51 @@ inline constexpr int64_t kMemmoveCall = 8;
 inline constexpr int64_t kMemsetCall = 8;
 inline constexpr int64_t kPadRowLoop = 8;
 inline constexpr int64_t kPadEval = 50;
+
+// The XC ops of an xformed file (devices/xs3/xc/), on top of the above.
+// Of kConvEval, the part each thread runs itself: conv2d_v2_thread_worker
+// (TM xcore_conv2d_v2.cc) and nn::execute's set-up of its output pointer.
+// An op split over N regions pays it in every region; the rest of kConvEval
+// (tensors, shared job, thread_call) once.
+inline constexpr int64_t kConvThreadEntry = 30;
+// im2col taps as the XC kernel emulates them: memcpy_fn_valid.S's iw_loop
+// (kIm2colTap, 5 bundles) holds a VLDR and a VSTRPV, its ic_loop (3 per extra
+// chunk) a VLDD and a VSTD, and its exit (in kIm2colCall) the VCLRDR and VSTD
+// of the zero tail; the emulator counts those VPU instructions itself.
+inline constexpr int64_t kIm2colTapVpu = 2;
+inline constexpr int64_t kIm2colChunkVpu = 2;
+inline constexpr int64_t kIm2colZeroTailVpu = 2;
+// thread_call.S (TM), on the calling thread: ENTSP, 2 STD, LDW, LDD, BF (no
+// other thread), LDW, LDAW, LDW, SET sp, MSYNC, NOP, BLA, MSYNC, MOV, SET
+// sp, 2 LDD, RETSP (single issue): 19. Each thread's worker call is a
+// kFunctionCall in its region; starting and joining the other threads of a
+// multi-thread file (thread_variable_setup, SET t[]) is kForkJoin.
+inline constexpr int64_t kThreadCall = 19;
+// XC_lookup / XC_softmax Eval before their thread calls (TM xcore_lookup.cc,
+// xcore_softmax.cc): three GetEvalInput/Output + GetTensorData (~18 each),
+// the micro context and thread config (~15), the shared-data stores (~6).
+// XC_add's Eval (TM xcore_add.cc: three tensors, FlatSize, the call of
+// add_elementwise) is of the same order and is charged the same.
+inline constexpr int64_t kElementwiseEval = 75;
+// XC_slice Eval (TM xcore_slice.cc): two tensors (~36) and the op data's
+// start/size/offset/function pointer (~4); per copy the call through the
+// function pointer's argument moves and the two pointer steps (5).
+inline constexpr int64_t kSliceEval = 40;
+inline constexpr int64_t kSliceCopyLoop = 5;
+// lookup8.S: entry (DUALENTSP, STD, 5 set-up bundles, MUL, BF, BRU) 10 and
+// exit (LDD, RETSP) 2; per element a block of 3 bundles that all access
+// memory ({LD8U}, {SUB ; LD8U}, ST8), so FetchStalls adds 1.5 an element.
+inline constexpr int64_t kLookup8Call = 12;
+inline constexpr int64_t kLookup8Element = 3;
+// lib_nn softmax.c (XC_softmax, float LUT), compiled C: softmax_exp_sum per
+// element LD8S, ADD 128, LDW lut[], FADD, the loop's ADD and BT (5);
+// softmax_exp_div per element LD8S, ADD, LDW, FMUL, roundf (a libm call,
+// ~12), FSUB 128, the float-to-int conversion (a compiler-rt call, ~10), ST8
+// and the loop (30); softmax_calculate_inv_sum: 4 FADD, the float divide
+// (software, ~25), FMUL, store (30).
+inline constexpr int64_t kSoftmaxSumElement = 5;
+inline constexpr int64_t kSoftmaxDivElement = 30;
+inline constexpr int64_t kSoftmaxInvSum = 30;
 }  // namespace cost
 
 // Chip cycles for `slots` issued by one thread.
@@ -196,10 +241,25 @@ int64_t FetchStalls(int64_t bundles, int64_t memory_bundles);
 // loop's).
 int64_t MemmoveSlots(int64_t bytes);
 int64_t MemsetSlots(int64_t bytes);
-// XC_pad (TM xcore_pad.cc + vpu_memmove_word_aligned.S + vpu_memset_256.S)
-// of an NHWC image of `rows` rows of `row_bytes` into one with `row_gap`
-// padding bytes between rows, `start` bytes before and `end` after:
-// dispatch included.
+// A non-VPU copy (TM's memmove wrapper, XC_conv2d_v2's partial-output
+// memcpy): the call and a word load and store per word.
+int64_t ScalarCopySlots(int64_t bytes);
+// A row copy of XC_pad / XC_slice: vpu_memmove_word_aligned when xcore-opt
+// marked the rows VPU-able (option v), else ScalarCopySlots.
+int64_t RowCopySlots(bool vpu_copy, int64_t bytes);
+// TM xcore_slice.cc's Eval without dispatch: `copies` row copies of
+// `run_bytes`.
+int64_t XcSliceEvalSlots(int64_t copies, int64_t run_bytes, bool vpu_copy);
+// TM xcore_pad.cc's Eval without dispatch, in its own terms (options s, n, l,
+// p, e, v): a memset of `start` bytes when there are any, `copies` times a
+// row copy of `size` bytes and a vpu_memset_256 of `pad_size` (called even
+// for 0 bytes: its 8 slots of entry and exit), a last row copy and a memset
+// of `end`; row copies by RowCopySlots.
+int64_t XcPadEvalSlots(int64_t start, int64_t copies, int64_t size, int64_t pad_size,
+                       int64_t end, bool vpu_copy);
+// XC_pad of an NHWC image of `rows` rows of `row_bytes` into one with
+// `row_gap` padding bytes between rows, `start` bytes before and `end` after:
+// XcPadEvalSlots + dispatch.
 int64_t PadOpSlots(int64_t rows, int64_t row_bytes, int64_t row_gap, int64_t start, int64_t end);
 // The same for an op's implicit SAME padding: the XC_pad xformer inserts in
 // front of a padded conv/depthwise (0 when the window needs no padding).
@@ -208,6 +268,10 @@ int64_t ImplicitPadSlots(int batches, int in_h, int in_w, int bytes_per_pixel, i
                          int dilation_h, int dilation_w, int pad_top, int pad_left);
 // XC_pad_3_to_4 over `pixels` 3-byte pixels (pad_3_to_4.S), dispatch included.
 int64_t Pad3To4Slots(int64_t pixels);
+// The same without dispatch (the Eval's call of pad_3_to_4.S).
+int64_t Pad3To4EvalSlots(int64_t pixels);
+// lookup8.S over `elements` bytes.
+int64_t Lookup8Slots(int64_t elements);
 // One 16-channel group of a depthwise conv beyond its VPU instructions and
 // per-tap branches: the deref memcpy call, the aggregate call, kernel-row
 // loops and the fetch stalls of the tap loop.

@@ -323,30 +323,32 @@ absl::Status Conv2dV2Decoder::CheckRegion(size_t index, const XcRegionParams& p)
   const XcDerefParams& m = d_.deref;
   const int64_t base = int64_t{p.input_offset} + int64_t{p.h_begin} * m.bytes_per_h_line +
                        int64_t{p.w_begin} * m.bytes_per_pixel;
+  // A dense window: per pixel, kh rows of kw taps of `chunks` vectors, each
+  // tap followed by h_step bytes and each row by v_step.
+  const auto dense_window = [&](int64_t chunks, int64_t kh, int64_t kw, int64_t h_step,
+                                int64_t v_step) {
+    const int64_t kw_stride = chunks * kVector + h_step;
+    const int64_t kh_stride = kw * kw_stride + v_step;
+    return AffineExtent(base, {{m.bytes_per_h_line, nh},
+                               {m.bytes_per_pixel, nw},
+                               {kh_stride, kh},
+                               {kw_stride, kw},
+                               {kVector, chunks}});
+  };
   Extent in{0, 0};
   switch (d_.kernel_type) {
     case XcConvKernelType::kValidDirect: {
       const XcMatMulDirectParams& a = d_.direct;
-      const int64_t nic = a.input_channel_loop_counter + 1, nkw = a.k_width_loop_counter + 1;
-      const int64_t kw_stride = nic * kVector + a.inner_x_h_step;
-      const int64_t kh_stride = nkw * kw_stride + a.inner_x_v_step;
-      in = AffineExtent(base, {{m.bytes_per_h_line, nh},
-                               {m.bytes_per_pixel, nw},
-                               {kh_stride, a.k_height_loop_counter + 1},
-                               {kw_stride, nkw},
-                               {kVector, nic}});
+      in = dense_window(int64_t{a.input_channel_loop_counter} + 1,
+                        int64_t{a.k_height_loop_counter} + 1, int64_t{a.k_width_loop_counter} + 1,
+                        a.inner_x_h_step, a.inner_x_v_step);
       break;
     }
     case XcConvKernelType::kValidIndirect: {
       const XcImToColValidParams& c = d_.im2col;
-      const int64_t chunks = c.input_channel_groups + 1, nkw = c.input_width + 1;
-      const int64_t kw_stride = chunks * kVector + c.horizontal_mem_stride;
-      const int64_t kh_stride = nkw * kw_stride + c.vertical_mem_stride;
-      in = AffineExtent(base, {{m.bytes_per_h_line, nh},
-                               {m.bytes_per_pixel, nw},
-                               {kh_stride, c.input_height + 1},
-                               {kw_stride, nkw},
-                               {kVector, chunks}});
+      in = dense_window(int64_t{c.input_channel_groups} + 1, int64_t{c.input_height} + 1,
+                        int64_t{c.input_width} + 1, c.horizontal_mem_stride,
+                        c.vertical_mem_stride);
       break;
     }
     case XcConvKernelType::kDepthwiseValidDirect: {

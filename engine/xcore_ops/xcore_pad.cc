@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "engine/xcore_ops/xcore_copy_plan_reader.h"
 #include "engine/xcore_ops/xcore_data_movement.h"
 #include "engine/xcore_ops/xcore_ops.h"
 #include "engine/xcore_ops/xcore_options_reader.h"
@@ -9,34 +10,21 @@
 namespace tinyserve {
 
 absl::StatusOr<std::unique_ptr<const OpData>> PrepareXcPad(const PrepareContext& ctx) {
-  if (absl::Status s = ctx.CheckArity(1, 1, 1); !s.ok()) return s;
-  const TensorInfo& in = *ctx.input(0);
-  const TensorInfo& out = ctx.output(0);
-  if (in.type != out.type) return ctx.InvalidOutput(0, "type differs from the input's");
   const XcoreOptionsReader options(ctx);
-  // lib_tflite_micro reads every option as int32; sizes are never negative.
-  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
-  auto data = std::make_unique<XcPadData>();
-  struct Field {
-    const char* key;
-    int64_t* value;
-  };
-  for (const Field& f : {Field{"s", &data->start}, Field{"l", &data->row_bytes},
-                         Field{"n", &data->copies}, Field{"p", &data->gap_bytes},
-                         Field{"e", &data->end}}) {
-    absl::StatusOr<int64_t> v = options.Int(f.key, 0, kMax);
-    if (!v.ok()) return v.status();
-    *f.value = *v;
-  }
+  absl::StatusOr<std::unique_ptr<XcPadData>> plan = ReadCopyPlan<XcPadData>(
+      ctx, options,
+      {{"s", &XcPadData::start}, {"l", &XcPadData::row_bytes}, {"n", &XcPadData::copies},
+       {"p", &XcPadData::gap_bytes}, {"e", &XcPadData::end}});
+  if (!plan.ok()) return plan.status();
+  std::unique_ptr<XcPadData> data = *std::move(plan);
   // z is a 32-bit pattern (int32 in the file; its bytes are what counts).
   absl::StatusOr<int64_t> z = options.Int("z", std::numeric_limits<int32_t>::min(),
                                           std::numeric_limits<uint32_t>::max());
   if (!z.ok()) return z.status();
   data->pad_word = static_cast<uint32_t>(*z);
-  absl::StatusOr<bool> vpu = options.Bool("v");
-  if (!vpu.ok()) return vpu.status();
-  data->vpu = *vpu;
 
+  const TensorInfo& in = *ctx.input(0);
+  const TensorInfo& out = ctx.output(0);
   // Each term is below 2^31 and copies + 1 rows of below 2^32 bytes: no overflow.
   const int64_t read = (data->copies + 1) * data->row_bytes;
   const int64_t written = data->start + data->copies * (data->row_bytes + data->gap_bytes) +

@@ -12,8 +12,6 @@ namespace {
 constexpr int kVector = 32;
 constexpr int kGroup = 16;
 
-int64_t Words(int64_t bytes) { return (bytes + 3) / 4; }
-
 // The vector at base + offset when all 32 bytes lie in [base, base + size)
 // and it is word-aligned; otherwise a zero-padded copy of the part inside.
 const uint8_t* VectorAt(const uint8_t* base, int64_t size, int64_t offset, Vector32& spill) {
@@ -100,8 +98,11 @@ void XcConv2dV2Kernel::Run(KernelContext& ctx, const void* const* inputs,
   const Memory input{static_cast<const uint8_t*>(inputs[0]), data_.input_bytes};
   if (data_.has_partial_output && inputs[3] != nullptr) {
     std::memcpy(output, inputs[3], static_cast<size_t>(data_.output_bytes));
-    ctx.scalar_slots += cost::kFunctionCall + Words(data_.output_bytes) * cost::kWordCopy;
+    ctx.scalar_slots += ScalarCopySlots(data_.output_bytes);  // TM's memcpy
   }
+  // TM xcore_conv2d_v2.cc's Eval, as our lowering's conv charges it, less
+  // the part every thread runs itself (RunRegion).
+  ctx.scalar_slots += cost::kFunctionCall + cost::kConvEval - cost::kConvThreadEntry;
   const int regions = std::min<int>(static_cast<int>(data_.regions.size()),
                                      KernelContext::kMaxRegions);
   ctx.region_count = regions;
@@ -119,26 +120,24 @@ void XcConv2dV2Kernel::RunRegion(KernelContext& ctx, const XcRegionParams& p, Me
   auto& s = *reinterpret_cast<Scratch*>(ctx.scratch);
   uint8_t* patch = ctx.scratch + (sizeof(Scratch) + kVector - 1) / kVector * kVector;
   // The thread's worker and lib_nn's execute(): entry and output pointer setup.
-  ctx.scalar_slots += 2 * cost::kFunctionCall;
+  ctx.scalar_slots += cost::kConvThreadEntry;
   const int64_t nw = p.w_end - p.w_begin;
   const int64_t row = int64_t{p.output_h_mem_stride} + nw * p.output_w_mem_stride;
   int64_t y = p.h_begin * row + int64_t{p.w_begin} * p.output_w_mem_stride +
               p.output_channel_slice_offset;
   const XcDerefParams& m = data_.deref;
-  const bool depthwise = data_.kernel_type == XcConvKernelType::kDepthwiseValidDirect;
+  const int64_t pixel_slots = cost::kPixelLoop + MemcpySlots();
+  const int64_t group_slots = cost::kChannelGroupLoop + AggregateCallSlots();
   for (int32_t h = p.h_begin; h < p.h_end; ++h) {
     for (int32_t w = p.w_begin; w < p.w_end; ++w) {
-      ctx.scalar_slots += cost::kPixelLoop;
+      ctx.scalar_slots += pixel_slots;
       const int64_t x = int64_t{p.input_offset} + int64_t{h} * m.bytes_per_h_line +
                         int64_t{w} * m.bytes_per_pixel;
       int64_t y_group = y;
-      if (!depthwise) {
-        // One memcpy per pixel (all input channels), then every group.
-        ctx.scalar_slots += cost::kFunctionCall;
-        if (data_.kernel_type == XcConvKernelType::kValidIndirect) Im2colValid(ctx, input, x, patch, s);
-      }
+      // One memcpy per pixel (all input channels), then every group.
+      if (data_.kernel_type == XcConvKernelType::kValidIndirect) Im2colValid(ctx, input, x, patch, s);
       for (int32_t g = p.output_channel_group_begin; g < p.output_channel_group_end; ++g) {
-        ctx.scalar_slots += cost::kChannelGroupLoop + cost::kFunctionCall;
+        ctx.scalar_slots += group_slots;
         switch (data_.kernel_type) {
           case XcConvKernelType::kValidDirect:
             AggregateDirect(ctx, input, x, g, s);
@@ -148,7 +147,6 @@ void XcConv2dV2Kernel::RunRegion(KernelContext& ctx, const XcRegionParams& p, Me
             break;
           default:
             // Depthwise: a memcpy per group, at the group's first channel.
-            ctx.scalar_slots += cost::kFunctionCall;
             AggregateDepthwise(ctx, input, x + int64_t{g} * kGroup, g, s);
             break;
         }
@@ -162,15 +160,47 @@ void XcConv2dV2Kernel::RunRegion(KernelContext& ctx, const XcRegionParams& p, Me
   }
 }
 
+int64_t XcConv2dV2Kernel::MemcpySlots() const {
+  switch (data_.kernel_type) {
+    case XcConvKernelType::kValidDirect:
+      return cost::kDerefCall;
+    case XcConvKernelType::kValidIndirect:
+      // Its rows and taps are charged as Im2colValid runs them.
+      return cost::kIm2colCall - cost::kIm2colZeroTailVpu;
+    default:
+      return 0;  // depthwise: a deref per group, in AggregateCallSlots
+  }
+}
+
+int64_t XcConv2dV2Kernel::AggregateCallSlots() const {
+  switch (data_.kernel_type) {
+    case XcConvKernelType::kValidDirect: {
+      // kAggregateCall holds a 1x1 window's kh/kw loop bundles (4); each
+      // further kernel row adds its kh loop (2), each tap its kw loop (2).
+      const int64_t kh = int64_t{data_.direct.k_height_loop_counter} + 1;
+      const int64_t kw = int64_t{data_.direct.k_width_loop_counter} + 1;
+      return cost::kAggregateCall + kh * (2 + 2 * kw) - 4;
+    }
+    case XcConvKernelType::kValidIndirect:
+      return cost::kAggregateCall + cost::kGenericAggregateExtra;
+    default:
+      return DepthwiseGroupSlots(data_.depthwise.k_height_loop_counter + 1,
+                                 data_.depthwise.k_width_loop_counter + 1);
+  }
+}
+
 void XcConv2dV2Kernel::Im2colValid(KernelContext& ctx, Memory input, int64_t x, uint8_t* patch,
                                    Scratch& s) const {
   Vpu& vpu = *ctx.vpu;
   const XcImToColValidParams& c = data_.im2col;
   int64_t t = 0;  // patch offset
+  // memcpy_fn_valid.S's loops, less the VPU instructions emulated here.
   for (int32_t i = c.input_height; i >= 0; --i) {
+    ctx.scalar_slots += cost::kKernelRowLoop;
     for (int32_t j = c.input_width; j >= 0; --j) {
-      ctx.scalar_slots += cost::kIm2colTap;
+      ctx.scalar_slots += cost::kIm2colTap - cost::kIm2colTapVpu;
       for (int32_t k = c.input_channel_groups; k > 0; --k) {
+        ctx.scalar_slots += 3 - cost::kIm2colChunkVpu;
         vpu.Vldd(VectorAt(input.base, input.size, x, s.spill));
         x += kVector;
         vpu.Vstd(patch + t);

@@ -55,6 +55,11 @@ class XcConv2dV2Kernel : public LoweredOp {
   void OutputTransform(KernelContext& ctx, int group, int count, Scratch& s, uint8_t* output,
                        int64_t y) const;
 
+  // Scalar slots lib_nn spends per output pixel on the memcpy step's call
+  // and per output group on the aggregate's call (cycle_model.h, as our
+  // lowering's conv kernels charge them).
+  int64_t MemcpySlots() const;
+  int64_t AggregateCallSlots() const;
   int ChannelsInGroup(int group) const;
   size_t patch_bytes() const;
 

@@ -2,29 +2,26 @@
 // XC_pad_1_to_4, XC_slice and XC_no_op, byte for byte as lib_nn's host build
 // moves them (engine/xcore_ops/xcore_data_movement.h), on one thread.
 //
-// Fills and word-aligned copies go through the VPU as lib_nn's
-// vpu_memset_256 / vpu_memmove_word_aligned do (a 32-byte load and a masked
-// store per chunk); a copy xcore-opt marked as not VPU-able (v = false), or
-// whose addresses are not word-aligned, is a scalar memmove.
+// The bytes are moved directly (lib_nn's vpu_memset_256 and
+// vpu_memmove_word_aligned move the same bytes as a memset/memmove); the
+// issue slots are counted from the op's plan with the instruction counts of
+// those routines and of lib_tflite_micro's Eval loops (cycle_model.h).
 #ifndef TINYSERVE_DEVICES_XS3_XC_XC_DATA_MOVEMENT_KERNEL_H_
 #define TINYSERVE_DEVICES_XS3_XC_XC_DATA_MOVEMENT_KERNEL_H_
 
 #include "devices/xs3/lowered_op.h"
-#include "devices/xs3/weight_layout.h"
 #include "engine/xcore_ops/xcore_data_movement.h"
 
 namespace tinyserve::xs3 {
 
 class XcPadKernel : public LoweredOp {
  public:
-  XcPadKernel(const XcPadData& data, int64_t input_bytes);
+  explicit XcPadKernel(const XcPadData& data);
   void Run(KernelContext& ctx, const void* const* inputs, void* const* outputs) const override;
-  size_t scratch_bytes() const override;
 
  private:
   XcPadData data_;
-  int64_t input_bytes_;
-  Vector32 pattern_;  // pad_word repeated over a vector
+  uint8_t pattern_[4];  // pad_word's bytes in memory order
 };
 
 class XcPadTo4Kernel : public LoweredOp {
@@ -38,14 +35,11 @@ class XcPadTo4Kernel : public LoweredOp {
 
 class XcSliceKernel : public LoweredOp {
  public:
-  XcSliceKernel(const XcSliceData& data, int64_t input_bytes)
-      : data_(data), input_bytes_(input_bytes) {}
+  explicit XcSliceKernel(const XcSliceData& data) : data_(data) {}
   void Run(KernelContext& ctx, const void* const* inputs, void* const* outputs) const override;
-  size_t scratch_bytes() const override;
 
  private:
   XcSliceData data_;
-  int64_t input_bytes_;
 };
 
 // The chip does nothing (input and output share an arena offset in the file's
@@ -53,7 +47,7 @@ class XcSliceKernel : public LoweredOp {
 // buffer, and counts no work for it.
 class XcNoOpKernel : public LoweredOp {
  public:
-  explicit XcNoOpKernel(int64_t bytes) : bytes_(bytes) {}
+  explicit XcNoOpKernel(const XcNoOpData& data) : bytes_(data.bytes) {}
   void Run(KernelContext& ctx, const void* const* inputs, void* const* outputs) const override;
 
  private:

@@ -1,6 +1,8 @@
 #include "devices/xs3/xc/xc_elementwise_kernel.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "devices/xs3/cycle_model.h"
 #include "devices/xs3/xc/xc_thread_split.h"
@@ -39,7 +41,7 @@ XcAddKernel::XcAddKernel(const XcAddData& data)
 void XcAddKernel::Run(KernelContext& ctx, const void* const* inputs,
                       void* const* outputs) const {
   const int64_t before = IssuedSlots(ctx);
-  add_.Run(ctx, inputs, outputs);
+  add_.Run(ctx, inputs, outputs);  // charges XC_add's Eval itself
   RecordRegion(ctx, 0, IssuedSlots(ctx) - before);
 }
 
@@ -47,13 +49,15 @@ void XcLookupKernel::Run(KernelContext& ctx, const void* const* inputs,
                          void* const* outputs) const {
   const auto* in = static_cast<const uint8_t*>(inputs[0]);
   auto* out = static_cast<uint8_t*>(outputs[0]);
+  // TM xcore_lookup.cc: the Eval and thread_call on the calling thread, then
+  // per thread the worker and lookup8.S over its range.
+  ctx.scalar_slots += cost::kElementwiseEval + cost::kThreadCall;
   const std::vector<ElementRange> split = AlignedThreadSplit(threads_, data_.elements);
   for (size_t t = 0; t < split.size(); ++t) {
-    const int64_t before = IssuedSlots(ctx);
     for (int64_t i = split[t].begin; i < split[t].end; ++i) out[i] = data_.table[in[i]];
-    ctx.scalar_slots +=
-        cost::kFunctionCall + (split[t].end - split[t].begin) * cost::kLookupElement;
-    RecordRegion(ctx, static_cast<int>(t), IssuedSlots(ctx) - before);
+    const int64_t slots = cost::kFunctionCall + Lookup8Slots(split[t].end - split[t].begin);
+    ctx.scalar_slots += slots;
+    RecordRegion(ctx, static_cast<int>(t), slots);
   }
 }
 
@@ -63,30 +67,27 @@ void XcSoftmaxKernel::Run(KernelContext& ctx, const void* const* inputs,
   auto* out = static_cast<int8_t*>(outputs[0]);
   const std::vector<ElementRange> split =
       AlignedThreadSplit(std::min(threads_, kMaxSoftmaxThreads), data_.elements);
+  // TM xcore_softmax.cc: the Eval, two thread_calls (exp-sum, then exp-div)
+  // and softmax_calculate_inv_sum between them on the calling thread; per
+  // thread its two workers over its range (lib_nn softmax.c).
+  ctx.scalar_slots += cost::kElementwiseEval + 2 * cost::kThreadCall + cost::kSoftmaxInvSum;
   float sums[kMaxSoftmaxThreads] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-  int64_t slots[kMaxSoftmaxThreads] = {};
   for (size_t t = 0; t < split.size(); ++t) {
-    const int64_t before = IssuedSlots(ctx);
     float sum = 0.0f;
     for (int64_t i = split[t].begin; i < split[t].end; ++i) sum += data_.table[in[i] + 128];
     sums[t] = sum;
-    // Per element: a load, the table load (address arithmetic) and a float add.
-    ctx.scalar_slots +=
-        cost::kFunctionCall + (split[t].end - split[t].begin) * cost::kLookupElement;
-    slots[t] += IssuedSlots(ctx) - before;
   }
   const float inv_sum = 1.0f / (sums[0] + sums[1] + sums[2] + sums[3] + sums[4]) * 256.0f;
   for (size_t t = 0; t < split.size(); ++t) {
-    const int64_t before = IssuedSlots(ctx);
     for (int64_t i = split[t].begin; i < split[t].end; ++i) {
       out[i] = SoftmaxOutput(data_.table[in[i] + 128], inv_sum);
     }
-    // Per element: the table load, a float multiply, roundf, the clamp and a store.
-    ctx.scalar_slots +=
-        cost::kFunctionCall + (split[t].end - split[t].begin) * 2 * cost::kLookupElement;
-    slots[t] += IssuedSlots(ctx) - before;
+    const int64_t slots =
+        2 * cost::kFunctionCall + (split[t].end - split[t].begin) *
+                                      (cost::kSoftmaxSumElement + cost::kSoftmaxDivElement);
+    ctx.scalar_slots += slots;
+    RecordRegion(ctx, static_cast<int>(t), slots);
   }
-  for (size_t t = 0; t < split.size(); ++t) RecordRegion(ctx, static_cast<int>(t), slots[t]);
 }
 
 }  // namespace tinyserve::xs3

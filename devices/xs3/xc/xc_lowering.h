@@ -6,6 +6,8 @@
 #ifndef TINYSERVE_DEVICES_XS3_XC_XC_LOWERING_H_
 #define TINYSERVE_DEVICES_XS3_XC_XC_LOWERING_H_
 
+#include <memory>
+
 #include "devices/xs3/lowering.h"
 
 namespace tinyserve::xs3 {
@@ -22,6 +24,21 @@ Lowering LowerXcNoOp(const Model& model, const Operator& op);
 Lowering LowerXcAdd(const Model& model, const Operator& op);
 Lowering LowerXcLookup(const Model& model, const Operator& op);
 Lowering LowerXcSoftmax(const Model& model, const Operator& op);
+
+// An op whose kernel is built from its prepared data `Data` alone (the data
+// movement ops): `data_name` names Data in the error when the prepared data
+// is of another kind.
+template <typename Kernel, typename Data>
+Lowering LowerFromPreparedData(const Model& model, const Operator& op, const char* data_name,
+                               const char* kernel, const char* reason) {
+  const auto* data = OpDataAs<Data>(model.op_data(op.index));
+  if (data == nullptr) return WrongPreparedData(op, data_name);
+  Lowering l;
+  l.op = std::make_unique<Kernel>(*data);
+  l.kernel = kernel;
+  l.reason = reason;
+  return l;
+}
 
 }  // namespace tinyserve::xs3
 

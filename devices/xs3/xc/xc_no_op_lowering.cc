@@ -5,13 +5,9 @@
 namespace tinyserve::xs3 {
 
 Lowering LowerXcNoOp(const Model& model, const Operator& op) {
-  const auto* data = OpDataAs<XcNoOpData>(model.op_data(op.index));
-  if (data == nullptr) return WrongPreparedData(op, "XcNoOpData");
-  Lowering l;
-  l.op = std::make_unique<XcNoOpKernel>(data->bytes);
-  l.kernel = "XC_no_op (nothing on the chip; a copy here)";
-  l.reason = "exact: a reshape in place";
-  return l;
+  return LowerFromPreparedData<XcNoOpKernel, XcNoOpData>(
+      model, op, "XcNoOpData", "XC_no_op (nothing on the chip; a copy here)",
+      "exact: a reshape in place");
 }
 
 }  // namespace tinyserve::xs3

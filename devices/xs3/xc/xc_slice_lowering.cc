@@ -5,14 +5,8 @@
 namespace tinyserve::xs3 {
 
 Lowering LowerXcSlice(const Model& model, const Operator& op) {
-  const auto* data = OpDataAs<XcSliceData>(model.op_data(op.index));
-  if (data == nullptr) return WrongPreparedData(op, "XcSliceData");
-  Lowering l;
-  l.op = std::make_unique<XcSliceKernel>(*data,
-                                         static_cast<int64_t>(model.tensor(op.inputs[0]).bytes));
-  l.kernel = "XC_slice (strided row copies)";
-  l.reason = "exact: data movement";
-  return l;
+  return LowerFromPreparedData<XcSliceKernel, XcSliceData>(
+      model, op, "XcSliceData", "XC_slice (strided row copies)", "exact: data movement");
 }
 
 }  // namespace tinyserve::xs3
