@@ -6,13 +6,9 @@
 namespace tinyserve::xs3 {
 
 Lowering LowerXcLookup(const Model& model, const Operator& op) {
-  const auto* data = OpDataAs<XcLookupData>(model.op_data(op.index));
-  if (data == nullptr) return WrongPreparedData(op, "XcLookupData");
-  Lowering l;
-  l.op = std::make_unique<XcLookupKernel>(*data, XmosModelThreadCount(model));
-  l.kernel = "XC_lookup (lib_nn lookup8)";
-  l.reason = "exact: the file's table";
-  return l;
+  return LowerFromPreparedData<XcLookupKernel, XcLookupData>(
+      model, op, "XcLookupData", "XC_lookup (lib_nn lookup8)", "exact: the file's table",
+      XmosModelThreadCount(model));
 }
 
 }  // namespace tinyserve::xs3

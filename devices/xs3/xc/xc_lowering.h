@@ -25,16 +25,16 @@ Lowering LowerXcAdd(const Model& model, const Operator& op);
 Lowering LowerXcLookup(const Model& model, const Operator& op);
 Lowering LowerXcSoftmax(const Model& model, const Operator& op);
 
-// An op whose kernel is built from its prepared data `Data` alone (the data
-// movement ops): `data_name` names Data in the error when the prepared data
-// is of another kind.
-template <typename Kernel, typename Data>
+// An op whose kernel is built from its prepared data `Data` (and `extra`
+// constructor arguments, e.g. the model's thread count): `data_name` names
+// Data in the error when the prepared data is of another kind.
+template <typename Kernel, typename Data, typename... Extra>
 Lowering LowerFromPreparedData(const Model& model, const Operator& op, const char* data_name,
-                               const char* kernel, const char* reason) {
+                               const char* kernel, const char* reason, Extra... extra) {
   const auto* data = OpDataAs<Data>(model.op_data(op.index));
   if (data == nullptr) return WrongPreparedData(op, data_name);
   Lowering l;
-  l.op = std::make_unique<Kernel>(*data);
+  l.op = std::make_unique<Kernel>(*data, extra...);
   l.kernel = kernel;
   l.reason = reason;
   return l;
