@@ -147,7 +147,8 @@ TEST(Xs3XformedCyclesTest, FiveThreadFileSplitsItsConvsAndOneThreadFileDoesNot) 
   // The same ops on one thread: the 5-thread file's single-thread figure is
   // the t05 file's plus the per-region thread entries (the same work, split
   // into more regions), so a little above it.
-  const ProfileClass* conv1 = FindClass(one->report().MakeProfile(), "XC_conv2d_v2");
+  const Profile p1 = one->report().MakeProfile();  // FindClass points into it
+  const ProfileClass* conv1 = FindClass(p1, "XC_conv2d_v2");
   ASSERT_NE(conv1, nullptr);
   EXPECT_EQ(conv1->count, conv5->count);
   EXPECT_GE(conv5->cycles_one_thread, conv1->cycles_one_thread);
