@@ -24,6 +24,23 @@ std::string TestDataPath(const std::string& relative) {
   return std::string(TINYSERVE_TEST_DATA_DIR) + "/" + relative;
 }
 
+std::vector<std::string> XformedModelCases() {
+  std::vector<std::string> cases;
+  const std::filesystem::path root = TestDataPath("xmos");
+  if (!std::filesystem::is_directory(root)) return cases;
+  for (const auto& model : std::filesystem::directory_iterator(root)) {
+    if (!model.is_directory()) continue;
+    for (const auto& config : std::filesystem::directory_iterator(model.path())) {
+      if (std::filesystem::exists(config.path() / "model.xc.tflite")) {
+        cases.push_back(model.path().filename().string() + "/" +
+                        config.path().filename().string());
+      }
+    }
+  }
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
 std::vector<std::string> BundledModelNames() {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(TINYSERVE_MODELS_DIR)) {

@@ -20,6 +20,10 @@ std::string BundledModelPath(const std::string& name);
 // (e.g. xmos/, XMOS's tools' outputs made by tests/oracle_tools).
 std::string TestDataPath(const std::string& relative);
 
+// Every xformed model of the XMOS oracle, as "<model>/<config>" (sorted):
+// the directories tests/data/xmos/<model>/<config>/ holding model.xc.tflite.
+std::vector<std::string> XformedModelCases();
+
 // Names of the bundled models (directories under models/).
 std::vector<std::string> BundledModelNames();
 

@@ -35,6 +35,7 @@ using ::tinyserve::testing::ModelBuilder;
 using ::tinyserve::testing::PerTensor;
 using ::tinyserve::testing::ReadBytes;
 using ::tinyserve::testing::TestDataPath;
+using ::tinyserve::testing::XformedModelCases;
 
 uint8_t* BytesOf(std::vector<Vector32>& v) { return reinterpret_cast<uint8_t*>(v.data()); }
 
@@ -80,17 +81,7 @@ std::vector<uint8_t> RunOp(const Model& model, const Operator& op, const std::ve
 
 std::vector<std::string> XformedModelDirs() {
   std::vector<std::string> dirs;
-  const std::filesystem::path root = TestDataPath("xmos");
-  if (!std::filesystem::is_directory(root)) return dirs;
-  for (const auto& model : std::filesystem::directory_iterator(root)) {
-    if (!model.is_directory()) continue;
-    for (const auto& config : std::filesystem::directory_iterator(model.path())) {
-      if (std::filesystem::exists(config.path() / "model.xc.tflite")) {
-        dirs.push_back(config.path().string());
-      }
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
+  for (const std::string& c : XformedModelCases()) dirs.push_back(TestDataPath("xmos/" + c));
   return dirs;
 }
 

@@ -431,37 +431,33 @@ TEST(XcOptionsTest, LookupAndSoftmaxNeedTheirTables) {
 // reader and these prepares alone: no other op's prepare is involved).
 
 TEST(XcOptionsTest, EveryOperatorInEveryXformedBundledModelDecodes) {
-  const std::filesystem::path root = TestDataPath("xmos");
-  if (!std::filesystem::is_directory(root)) GTEST_SKIP() << "no tests/data/xmos";
+  const std::vector<std::string> cases = tinyserve::testing::XformedModelCases();
+  if (cases.empty()) GTEST_SKIP() << "no tests/data/xmos";
   std::map<std::string, int> decoded;
-  for (const auto& model_dir : std::filesystem::directory_iterator(root)) {
-    if (!model_dir.is_directory()) continue;
-    for (const auto& config : std::filesystem::directory_iterator(model_dir.path())) {
-      const std::filesystem::path file = config.path() / "model.xc.tflite";
-      if (!std::filesystem::exists(file)) continue;
-      auto bytes = ModelBytes::ReadFile(file.string());
-      ASSERT_TRUE(bytes.ok()) << bytes.status();
-      const std::string name = model_dir.path().filename().string();
-      auto graph = ReadTfliteGraph(**bytes, name);
-      ASSERT_TRUE(graph.ok()) << file << ": " << graph.status();
-      for (const Operator& op : graph->operators) {
-        PrepareFn prepare = nullptr;
-        switch (op.type) {
-          case OpType::kXcPad: prepare = PrepareXcPad; break;
-          case OpType::kXcPad3To4: prepare = PrepareXcPad3To4; break;
-          case OpType::kXcPad1To4: prepare = PrepareXcPad1To4; break;
-          case OpType::kXcSlice: prepare = PrepareXcSlice; break;
-          case OpType::kXcNoOp: prepare = PrepareXcNoOp; break;
-          case OpType::kXcAdd: prepare = PrepareXcAdd; break;
-          case OpType::kXcLookup: prepare = PrepareXcLookup; break;
-          case OpType::kXcSoftmax: prepare = PrepareXcSoftmax; break;
-          default: continue;
-        }
-        const PrepareContext ctx(*graph, op, name);
-        auto data = prepare(ctx);
-        EXPECT_TRUE(data.ok()) << file << ": " << data.status();
-        ++decoded[OpTypeName(op.type)];
+  for (const std::string& c : cases) {
+    const std::string file = TestDataPath("xmos/" + c + "/model.xc.tflite");
+    auto bytes = ModelBytes::ReadFile(file);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    const std::string name = c.substr(0, c.find('/'));
+    auto graph = ReadTfliteGraph(**bytes, name);
+    ASSERT_TRUE(graph.ok()) << file << ": " << graph.status();
+    for (const Operator& op : graph->operators) {
+      PrepareFn prepare = nullptr;
+      switch (op.type) {
+        case OpType::kXcPad: prepare = PrepareXcPad; break;
+        case OpType::kXcPad3To4: prepare = PrepareXcPad3To4; break;
+        case OpType::kXcPad1To4: prepare = PrepareXcPad1To4; break;
+        case OpType::kXcSlice: prepare = PrepareXcSlice; break;
+        case OpType::kXcNoOp: prepare = PrepareXcNoOp; break;
+        case OpType::kXcAdd: prepare = PrepareXcAdd; break;
+        case OpType::kXcLookup: prepare = PrepareXcLookup; break;
+        case OpType::kXcSoftmax: prepare = PrepareXcSoftmax; break;
+        default: continue;
       }
+      const PrepareContext ctx(*graph, op, name);
+      auto data = prepare(ctx);
+      EXPECT_TRUE(data.ok()) << file << ": " << data.status();
+      ++decoded[OpTypeName(op.type)];
     }
   }
   // The bundled models' xformed graphs hold each of these at least once.

@@ -45,16 +45,9 @@ const ProfileClass* FindClass(const Profile& profile, const std::string& name) {
 // Every xformed file in tests/data/xmos.
 std::vector<std::string> XformedFiles() {
   std::vector<std::string> files;
-  const std::filesystem::path root = TestDataPath("xmos");
-  if (!std::filesystem::is_directory(root)) return files;
-  for (const auto& model : std::filesystem::directory_iterator(root)) {
-    if (!model.is_directory()) continue;
-    for (const auto& config : std::filesystem::directory_iterator(model.path())) {
-      const std::filesystem::path file = config.path() / "model.xc.tflite";
-      if (std::filesystem::exists(file)) files.push_back(file.string());
-    }
+  for (const std::string& c : tinyserve::testing::XformedModelCases()) {
+    files.push_back(tinyserve::testing::TestDataPath("xmos/" + c + "/model.xc.tflite"));
   }
-  std::sort(files.begin(), files.end());
   return files;
 }
 

@@ -23,24 +23,7 @@ namespace {
 using tinyserve::testing::ReadBytes;
 using tinyserve::testing::TestDataPath;
 
-// "<model>/<config>" for every xformed model in tests/data/xmos.
-std::vector<std::string> XformedCases() {
-  std::vector<std::string> cases;
-  const std::filesystem::path root = TestDataPath("xmos");
-  if (!std::filesystem::is_directory(root)) return cases;
-  for (const auto& model : std::filesystem::directory_iterator(root)) {
-    if (!model.is_directory()) continue;
-    for (const auto& config : std::filesystem::directory_iterator(model.path())) {
-      if (std::filesystem::exists(config.path() / "index.json") &&
-          std::filesystem::exists(config.path() / "model.xc.tflite")) {
-        cases.push_back(model.path().filename().string() + "/" +
-                        config.path().filename().string());
-      }
-    }
-  }
-  std::sort(cases.begin(), cases.end());
-  return cases;
-}
+std::vector<std::string> XformedCases() { return tinyserve::testing::XformedModelCases(); }
 
 nlohmann::json ReadIndex(const std::string& dir) {
   std::ifstream in(dir + "/index.json");
