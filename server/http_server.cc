@@ -41,8 +41,10 @@ class HttpServer::GetHandler : public CivetHandler {
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const std::string& address, int port, std::function<std::string()> metrics_text,
+    const HttpServerOptions& http_options, std::function<std::string()> metrics_text,
     HttpGetHandler stats) {
+  const std::string& address = http_options.address;
+  const int port = http_options.port;
   std::unique_ptr<HttpServer> http(new HttpServer());
   const std::vector<std::string> options = {
       "listening_ports", absl::StrCat(address, ":", port), "num_threads", "4",

@@ -29,11 +29,29 @@ struct HttpReply {
 // Answers one GET; called on civetweb's threads, concurrently.
 using HttpGetHandler = std::function<HttpReply(const HttpRequest& request)>;
 
+// How the HTTP side listens and what it accepts (server flags fill it).
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  int port = 0;  // 0: pick a free one
+  // TLS (PEM files): both set to serve HTTPS; `tls_client_ca` also set to
+  // require client certificates signed by that CA.
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  // Non-empty: every request must carry "Authorization: Bearer <token>"
+  // (401 otherwise), except the paths in `public_paths`.
+  std::string bearer_token;
+  std::vector<std::string> public_paths;
+  int worker_threads = 4;
+  // A connection that sends nothing for this long is closed (slow clients).
+  int request_timeout_ms = 10000;
+  // Largest request (line + headers) accepted.
+  int max_request_bytes = 16 * 1024;
+};
+
 class HttpServer {
  public:
   // `metrics_text` is called for every GET /metrics, `stats` for every GET
   // /api/v1/stats (none: 404).
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& address, int port,
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                            std::function<std::string()> metrics_text,
                                                            HttpGetHandler stats = nullptr);
   ~HttpServer();

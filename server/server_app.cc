@@ -206,8 +206,11 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
     }
   });
   StatsApi stats(registry, **devices, queue_depths);
+  HttpServerOptions http_options;
+  http_options.address = options.address;
+  http_options.port = options.http_port;
   auto http = HttpServer::Start(
-      options.address, options.http_port,
+      http_options,
       [&] {
         for (const RunningDevice* d : (*devices)->devices()) {
           metrics.SetQueueDepth(d->info.name, d->scheduler->depth());
