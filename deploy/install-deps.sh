@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libcivetweb-dev libspdlog-dev libstb-dev
   libusb-1.0-0-dev umockdev libumockdev-dev
-  chromium
+  chromium curl jq
 )
 
 missing=()

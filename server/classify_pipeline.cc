@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/output_comparison.h"
+#include "server/request_names.h"
+#include "server/safe_text.h"
 #include "spdlog/spdlog.h"
 
 namespace tinyserve::server {
@@ -83,12 +85,18 @@ absl::StatusOr<const DeviceBinding*> SelectDevice(const ServedModel& served,
 // A request that failed after its device was known but before it ran: it
 // still counts as a request of that (model, version, device).
 void FailBeforeRun(const DeviceBinding& binding, const CallContext& call, absl::Status status,
-                   const std::function<void(absl::Status)>& done) {
+                   const std::function<void(absl::Status)>& done, int64_t input_non_finite = 0) {
   RequestOutcome outcome;
   outcome.code = status.code();
+  outcome.input_non_finite = input_non_finite;
   outcome.stages.total = std::chrono::duration<double>(Clock::now() - call.received).count();
   binding.metrics->RecordRequest(outcome);
   done(std::move(status));
+}
+
+// NaN and +-Inf values of a request's float input (refused ones count too).
+int64_t NonFiniteCount(const v1::FloatTensor* input) {
+  return input == nullptr ? 0 : FindNonFinite(input->values()).count;
 }
 
 int64_t UnixMicrosAt(Clock::time_point when) {
@@ -238,6 +246,10 @@ absl::StatusOr<int> ClassifyPipeline::ResolveTopK(const ServedModel& served, int
 void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
                                 v1::ClassifyResponse* response, CallContext call,
                                 std::function<void(absl::Status)> done) const {
+  if (absl::Status names = CheckRequestNames(request); !names.ok()) {
+    metrics_.RecordUnresolved(names.code());
+    return done(names);
+  }
   auto served = registry_.Resolve(request.model(), request.version());
   if (!served.ok()) {
     metrics_.RecordUnresolved(served.status().code());
@@ -252,10 +264,14 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
   }
   auto top_k = ResolveTopK(**served, request.top_k());
   if (!top_k.ok()) return FailBeforeRun(**binding, call, top_k.status(), done);
-  auto input = PrepareInput(
-      (*served)->model(), request.has_raw_input() ? &request.raw_input() : nullptr,
-      request.has_float_input() ? &request.float_input().values() : nullptr);
-  if (!input.ok()) return FailBeforeRun(**binding, call, input.status(), done);
+  const v1::FloatTensor* float_input = request.has_float_input() ? &request.float_input() : nullptr;
+  auto input = PrepareInput((*served)->model(),
+                            request.has_raw_input() ? &request.raw_input() : nullptr,
+                            float_input != nullptr ? &float_input->values() : nullptr,
+                            request.non_finite());
+  if (!input.ok()) {
+    return FailBeforeRun(**binding, call, input.status(), done, NonFiniteCount(float_input));
+  }
 
   DeviceRun run;
   run.served = *served;
@@ -291,6 +307,7 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
     metrics_.RecordUnresolved(status.code());
     done(std::move(status));
   };
+  if (absl::Status names = CheckRequestNames(request); !names.ok()) return fail(names);
   if (request.devices_size() < 2) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "Compare needs at least two devices, got ", request.devices_size())));
@@ -323,13 +340,24 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
   }
   auto top_k = ResolveTopK(**served, request.top_k());
   if (!top_k.ok()) return fail(top_k.status());
-  auto prepared = PrepareInput(
-      (*served)->model(), request.has_raw_input() ? &request.raw_input() : nullptr,
-      request.has_float_input() ? &request.float_input().values() : nullptr);
-  if (!prepared.ok()) return fail(prepared.status());
+  const v1::FloatTensor* float_input = request.has_float_input() ? &request.float_input() : nullptr;
+  auto prepared = PrepareInput((*served)->model(),
+                               request.has_raw_input() ? &request.raw_input() : nullptr,
+                               float_input != nullptr ? &float_input->values() : nullptr,
+                               request.non_finite());
+  if (!prepared.ok()) {
+    // Refused values count on every device they were meant for, as accepted
+    // ones do (each device's run records its input).
+    if (const int64_t non_finite = NonFiniteCount(float_input); non_finite > 0) {
+      for (const DeviceBinding* binding : state->bindings) {
+        binding->metrics->RecordNonFinite(non_finite);
+      }
+    }
+    return fail(prepared.status());
+  }
   const auto input = std::make_shared<const PreparedInput>(std::move(*prepared));
 
-  response->set_model((*served)->name());
+  response->set_model(ValidUtf8((*served)->name()));
   response->set_version((*served)->version());
   // Every result exists before any run starts: workers then fill distinct,
   // already-allocated messages concurrently.

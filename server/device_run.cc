@@ -8,6 +8,7 @@
 #include "engine/quant/tensor_quantization.h"
 #include "server/postprocess.h"
 #include "server/proto_conversion.h"
+#include "server/safe_text.h"
 
 namespace tinyserve::server {
 namespace {
@@ -69,7 +70,7 @@ void FillOutputs(RunState& state, const Session& session) {
         v1::ClassScore* score = response.add_classes();
         score->set_index(c.index);
         if (c.index < static_cast<int>(served.labels().size())) {
-          score->set_label(served.labels()[c.index]);
+          score->set_label(ValidUtf8(served.labels()[c.index]));
         }
         score->set_score(c.score);
         score->set_raw(QuantizedValue(tensor, bytes, c.index));
@@ -87,8 +88,8 @@ void FillMetricsBlock(const RunState& state) {
   latency->set_device(state.stages.device * 1e6);
   latency->set_postprocess(state.stages.postprocess * 1e6);
   latency->set_total(state.stages.total * 1e6);
-  m->set_device(run.binding->device->info.name);
-  m->set_device_kind(run.binding->device->info.kind);
+  m->set_device(ValidUtf8(run.binding->device->info.name));
+  m->set_device_kind(ValidUtf8(run.binding->device->info.kind));
   if (state.cycles) m->set_device_cycles(*state.cycles);
   if (state.chip_us) m->set_estimated_chip_us(*state.chip_us);
   if (state.saturation_events) m->set_device_saturation_events(*state.saturation_events);
@@ -106,8 +107,9 @@ void FillMetricsBlock(const RunState& state) {
   q->set_input_scale(input.quantization.scale());
   q->set_input_zero_point(input.quantization.zero_point());
   if (run.input->quantization) {
-    q->set_input_sqnr_db(run.input->quantization->sqnr_db);
+    if (run.input->input_sqnr_db) q->set_input_sqnr_db(*run.input->input_sqnr_db);
     q->set_input_clipped(run.input->quantization->clipped);
+    q->set_input_non_finite(run.input->non_finite);
   }
   q->set_output_at_rails(state.outputs_at_rails);
 }
@@ -119,9 +121,8 @@ void Finish(std::shared_ptr<RunState> state, absl::Status status) {
     RequestOutcome outcome;
     outcome.code = status.code();
     outcome.stages = state->stages;
-    if (state->run.input->quantization) {
-      outcome.input_sqnr_db = state->run.input->quantization->sqnr_db;
-    }
+    outcome.input_sqnr_db = state->run.input->input_sqnr_db;
+    outcome.input_non_finite = state->run.input->non_finite;
     outcome.outputs_at_rails = state->outputs_at_rails;
     outcome.saturation_events = state->saturation_events;
     outcome.estimated_chip_us = state->chip_us;
@@ -161,7 +162,7 @@ void RunOnWorker(std::shared_ptr<RunState> state, absl::Status status) {
   state->link = stats->link;
   const auto post = Clock::now();
   v1::ClassifyResponse& response = *state->run.response;
-  response.set_model(state->run.served->name());
+  response.set_model(ValidUtf8(state->run.served->name()));
   response.set_version(state->run.served->version());
   response.set_kind(state->run.served->kind());
   FillOutputs(*state, **session);

@@ -2,6 +2,7 @@
 #ifndef TINYSERVE_SERVER_GRPC_STATUS_H_
 #define TINYSERVE_SERVER_GRPC_STATUS_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/status.h"
@@ -9,6 +10,12 @@
 
 namespace tinyserve::server {
 
+// Longest status message sent, in bytes: it travels in a trailer, and clients
+// refuse (or reset the stream on) metadata past a few KiB.
+inline constexpr std::size_t kMaxStatusMessageBytes = 1024;
+
+// The same code; the message made valid UTF-8 and cut to
+// kMaxStatusMessageBytes (ending in "…" when cut), whatever it holds.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // "OK", "NOT_FOUND", ...: the label value used in metrics.

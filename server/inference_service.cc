@@ -1,58 +1,112 @@
 #include "server/inference_service.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "engine/model_stats.h"
 #include "server/grpc_status.h"
 #include "server/proto_conversion.h"
+#include "server/raw_request.h"
+#include "server/request_names.h"
 
 namespace tinyserve::server {
 
-grpc::ServerUnaryReactor* InferenceService::Classify(grpc::CallbackServerContext* context,
-                                                     const v1::ClassifyRequest* request,
-                                                     v1::ClassifyResponse* response) {
+namespace {
+
+// A unary call whose request arrives as bytes (server/raw_request.h):
+// `handler(request, response, done)` runs with the parsed request, and the
+// call ends when it calls done(status). Request and response live until then.
+template <typename Request, typename Response, typename Handler>
+grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request_bytes,
+                                   grpc::ByteBuffer* response_bytes, Handler handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  struct Call {
+    Request request;
+    Response response;
+  };
+  auto call = std::make_shared<Call>();
+  if (absl::Status parsed = ParseRequest(*request_bytes, call->request); !parsed.ok()) {
+    reactor->Finish(ToGrpcStatus(parsed));
+    return reactor;
+  }
+  Call& c = *call;
+  handler(c.request, &c.response,
+          [call = std::move(call), reactor, response_bytes](absl::Status status) {
+            if (status.ok()) status = SerializeResponse(call->response, response_bytes);
+            reactor->Finish(ToGrpcStatus(status));
+          });
+  return reactor;
+}
+
+CallContext ContextOf(grpc::CallbackServerContext* context) {
   CallContext call;
   call.deadline = context->deadline();
   call.cancelled = [context] { return context->IsCancelled(); };
-  pipeline_.Classify(*request, response, std::move(call),
-                     [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
+  return call;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* InferenceService::Classify(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  return RawUnary<v1::ClassifyRequest, v1::ClassifyResponse>(
+      context, request, response,
+      [this, context](const v1::ClassifyRequest& request, v1::ClassifyResponse* response,
+                      std::function<void(absl::Status)> done) {
+        pipeline_.Classify(request, response, ContextOf(context), std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* InferenceService::Compare(grpc::CallbackServerContext* context,
-                                                    const v1::CompareRequest* request,
-                                                    v1::CompareResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  CallContext call;
-  call.deadline = context->deadline();
-  call.cancelled = [context] { return context->IsCancelled(); };
-  pipeline_.Compare(*request, response, std::move(call),
-                    [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
+                                                    const grpc::ByteBuffer* request,
+                                                    grpc::ByteBuffer* response) {
+  return RawUnary<v1::CompareRequest, v1::CompareResponse>(
+      context, request, response,
+      [this, context](const v1::CompareRequest& request, v1::CompareResponse* response,
+                      std::function<void(absl::Status)> done) {
+        pipeline_.Compare(request, response, ContextOf(context), std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* InferenceService::GetShadowMismatches(
-    grpc::CallbackServerContext* context, const v1::GetShadowMismatchesRequest* request,
-    v1::GetShadowMismatchesResponse* response) {
-  auto* reactor = context->DefaultReactor();
-  auto finish = [reactor](absl::Status status) {
-    reactor->Finish(ToGrpcStatus(status));
-    return reactor;
-  };
-  if (request->limit() < 0) {
-    return finish(absl::InvalidArgumentError(
-        absl::StrCat("limit must not be negative, got ", request->limit())));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return RawUnary<v1::GetShadowMismatchesRequest, v1::GetShadowMismatchesResponse>(
+      context, request, response,
+      [this](const v1::GetShadowMismatchesRequest& request,
+             v1::GetShadowMismatchesResponse* response, std::function<void(absl::Status)> done) {
+        done(ShadowMismatches(request, response));
+      });
+}
+
+grpc::ServerUnaryReactor* InferenceService::GetModelMetadata(grpc::CallbackServerContext* context,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
+  return RawUnary<v1::GetModelMetadataRequest, v1::ModelMetadata>(
+      context, request, response,
+      [this](const v1::GetModelMetadataRequest& request, v1::ModelMetadata* response,
+             std::function<void(absl::Status)> done) { done(ModelMetadata(request, response)); });
+}
+
+absl::Status InferenceService::ShadowMismatches(const v1::GetShadowMismatchesRequest& request,
+                                                v1::GetShadowMismatchesResponse* response) const {
+  if (absl::Status names = CheckRequestNames(request); !names.ok()) return names;
+  if (request.limit() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit must not be negative, got ", request.limit()));
   }
   // Every loaded version keeps its own shadow record; the answer merges them.
   std::vector<std::shared_ptr<const ServedModel>> versions;
   for (const auto& served : registry_.Snapshot()) {
-    if (served->name() == request->model()) versions.push_back(served);
+    if (served->name() == request.model()) versions.push_back(served);
   }
   if (versions.empty()) {
-    return finish(absl::NotFoundError(absl::StrCat("model '", request->model(), "' is not loaded")));
+    return absl::NotFoundError(absl::StrCat("model '", request.model(), "' is not loaded"));
   }
   std::vector<v1::ShadowMismatch> mismatches;
   bool configured = false;
@@ -65,19 +119,20 @@ grpc::ServerUnaryReactor* InferenceService::GetShadowMismatches(
     for (v1::ShadowMismatch& m : shadow->Mismatches()) mismatches.push_back(std::move(m));
   }
   if (!configured) {
-    return finish(absl::FailedPreconditionError(absl::StrCat(
-        "model '", request->model(),
-        "' has no shadow traffic configured (config.pbtxt: shadow { device: ... })")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", request.model(),
+        "' has no shadow traffic configured (config.pbtxt: shadow { device: ... })"));
   }
   std::stable_sort(mismatches.begin(), mismatches.end(),
                    [](const v1::ShadowMismatch& a, const v1::ShadowMismatch& b) {
                      return a.unix_micros() > b.unix_micros();
                    });
-  if (request->limit() > 0 && mismatches.size() > static_cast<size_t>(request->limit())) {
-    mismatches.resize(static_cast<size_t>(request->limit()));
+  if (request.limit() > 0 && mismatches.size() > static_cast<size_t>(request.limit())) {
+    mismatches.resize(static_cast<size_t>(request.limit()));
   }
   for (v1::ShadowMismatch& m : mismatches) *response->add_mismatches() = std::move(m);
-  return finish(absl::OkStatus());
+  MakeStringsValidUtf8(*response);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* InferenceService::ListModels(grpc::CallbackServerContext* context,
@@ -96,20 +151,18 @@ grpc::ServerUnaryReactor* InferenceService::ListModels(grpc::CallbackServerConte
     summary->set_default_device(served->default_device());
     summary->set_description(served->config().description());
   }
+  // One model's bad string must not fail the listing of every model.
+  MakeStringsValidUtf8(*response);
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
-grpc::ServerUnaryReactor* InferenceService::GetModelMetadata(
-    grpc::CallbackServerContext* context, const v1::GetModelMetadataRequest* request,
-    v1::ModelMetadata* response) {
-  auto* reactor = context->DefaultReactor();
-  auto served = registry_.Resolve(request->model(), request->version());
-  if (!served.ok()) {
-    reactor->Finish(ToGrpcStatus(served.status()));
-    return reactor;
-  }
+absl::Status InferenceService::ModelMetadata(const v1::GetModelMetadataRequest& request,
+                                             v1::ModelMetadata* response) const {
+  if (absl::Status names = CheckRequestNames(request); !names.ok()) return names;
+  auto served = registry_.Resolve(request.model(), request.version());
+  if (!served.ok()) return served.status();
   const ServedModel& s = **served;
   const Model& model = s.model();
   response->set_name(s.name());
@@ -139,8 +192,10 @@ grpc::ServerUnaryReactor* InferenceService::GetModelMetadata(
     arena->set_arena_bytes(
         static_cast<int64_t>(s.binding(device)->sessions->executable().arena_bytes()));
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  // Labels, config strings and tensor names come from files: a bad byte in
+  // one must not make the model's metadata unreadable.
+  MakeStringsValidUtf8(*response);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* InferenceService::ListDevices(grpc::CallbackServerContext* context,
@@ -168,6 +223,8 @@ grpc::ServerUnaryReactor* InferenceService::ListDevices(grpc::CallbackServerCont
     d->set_queue_depth(running->scheduler->depth());
     d->set_queue_capacity(running->scheduler->capacity());
   }
+  // Descriptions and reasons may hold text a board reported.
+  MakeStringsValidUtf8(*response);
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -80,6 +80,9 @@ void LiveSeries::RecordRequest(const LiveRequest& request, int64_t unix_second) 
   Bucket& b = BucketFor(unix_second);
   ++b.requests;
   ++requests_;
+  // Counted whatever the outcome: refused values are what a caller wants to see.
+  b.input_non_finite += request.input_non_finite;
+  input_non_finite_ += request.input_non_finite;
   const size_t code = std::min<size_t>(static_cast<size_t>(request.code), errors_by_code_.size() - 1);
   if (request.code != absl::StatusCode::kOk) {
     ++b.errors;
@@ -139,6 +142,7 @@ std::vector<LivePoint> LiveSeries::Points(int64_t first_second, int64_t last_sec
       p.latency_p99_us = b.total_us.Quantile(0.99);
       p.device_p50_us = b.device_us.Quantile(0.5);
       if (b.sqnr_count > 0) p.input_sqnr_db = b.sqnr_sum / b.sqnr_count;
+      p.input_non_finite = b.input_non_finite;
       p.outputs_at_rails = b.outputs_at_rails;
       if (b.has_saturation) p.saturation_events = b.saturation_events;
       if (b.chip_us_count > 0) p.estimated_chip_us = b.chip_us_sum / b.chip_us_count;
@@ -168,6 +172,7 @@ LiveTotals LiveSeries::Totals() const {
       compare_by_result_[static_cast<int>(ComparisonResult::kTop1Differs)];
   totals.shadow_sampled = shadow_sampled_;
   totals.shadow_mismatched = shadow_mismatched_;
+  totals.input_non_finite = input_non_finite_;
   return totals;
 }
 

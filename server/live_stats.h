@@ -52,6 +52,7 @@ struct LiveRequest {
   double total_us = 0;
   double device_us = 0;
   std::optional<double> input_sqnr_db;  // float input only; +inf when exact
+  int64_t input_non_finite = 0;         // NaN and +-Inf float values (any outcome)
   int64_t outputs_at_rails = 0;
   std::optional<int64_t> saturation_events;
   std::optional<double> estimated_chip_us;
@@ -64,6 +65,7 @@ struct LivePoint {
   int64_t errors = 0;
   std::optional<double> latency_p50_us, latency_p99_us, device_p50_us;
   std::optional<double> input_sqnr_db;  // mean; exact inputs count as 200 dB
+  int64_t input_non_finite = 0;
   int64_t outputs_at_rails = 0;
   std::optional<int64_t> saturation_events;
   std::optional<double> estimated_chip_us;  // mean
@@ -76,6 +78,7 @@ struct LiveTotals {
   std::map<std::string, int64_t> errors_by_code;  // "RESOURCE_EXHAUSTED" -> n
   int64_t compare_exact = 0, compare_differs = 0, compare_top1_differs = 0;
   int64_t shadow_sampled = 0, shadow_mismatched = 0;
+  int64_t input_non_finite = 0;
 };
 
 // One model version on one device. Thread-safe; one short lock per record.
@@ -103,6 +106,7 @@ class LiveSeries {
     LogHistogram total_us, device_us;
     double sqnr_sum = 0;
     uint32_t sqnr_count = 0;
+    int64_t input_non_finite = 0;
     int64_t outputs_at_rails = 0;
     int64_t saturation_events = 0;
     bool has_saturation = false;
@@ -120,6 +124,7 @@ class LiveSeries {
   std::array<int64_t, 17> errors_by_code_{};  // absl codes 0..16
   int64_t compare_by_result_[3] = {0, 0, 0};   // ComparisonResult order
   int64_t shadow_sampled_ = 0, shadow_mismatched_ = 0;
+  int64_t input_non_finite_ = 0;
 };
 
 // Each device's queue depth, sampled once a second (at the end of the

@@ -30,6 +30,37 @@ constexpr double kExactSqnrDb = 200.0;
 
 }  // namespace
 
+// The link series of one (model, version, device).
+struct ModelDeviceMetrics::LinkSeries {
+  prometheus::Counter* bytes_out;
+  prometheus::Counter* bytes_in;
+  prometheus::Histogram* host_to_board;
+  prometheus::Histogram* on_board;
+  prometheus::Histogram* board_to_host;
+};
+
+// The Prometheus series of one (model, version, device), shared by its holders.
+struct ModelDeviceMetrics::Series {
+
+  ServerMetrics::SeriesKey key;
+  prometheus::Labels labels;  // model, version, device
+  prometheus::Histogram* queue;
+  prometheus::Histogram* quantize;
+  prometheus::Histogram* device;
+  prometheus::Histogram* postprocess;
+  prometheus::Histogram* total;
+  prometheus::Histogram* sqnr;
+  prometheus::Counter* saturated;
+  prometheus::Counter* non_finite;
+  // Created on first use of each code (codes are 0..16).
+  std::array<std::atomic<prometheus::Counter*>, 17> by_code{};
+  // Built on the first request that reports a link (only devices behind one
+  // ever do, so others get no empty series).
+  std::mutex link_mu;
+  std::unique_ptr<LinkSeries> link_storage;  // guarded by link_mu
+  std::atomic<LinkSeries*> link{nullptr};    // set once
+};
+
 ServerMetrics::ServerMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       requests_(prometheus::BuildCounter()
@@ -88,13 +119,88 @@ ServerMetrics::ServerMetrics()
                   .Name("tinyserve_shadow_total")
                   .Help("Shadow runs by result: exact, differs, top1_differs (as compare), "
                         "dropped (shadow queue full), error (the shadow device failed)")
-                  .Register(*registry_)) {}
+                  .Register(*registry_)),
+      non_finite_(prometheus::BuildCounter()
+                      .Name("tinyserve_input_non_finite_total")
+                      .Help("NaN and infinite float input values, refused or quantized (per "
+                            "the request's non_finite policy); never part of the input SQNR")
+                      .Register(*registry_)) {}
+
+ServerMetrics::~ServerMetrics() = default;
 
 std::unique_ptr<ModelDeviceMetrics> ServerMetrics::ForModelDevice(const std::string& model,
                                                                   int64_t version,
                                                                   const std::string& device) {
-  return std::unique_ptr<ModelDeviceMetrics>(
-      new ModelDeviceMetrics(*this, model, absl::StrCat(version), device));
+  ModelDeviceMetrics::Series& series = AcquireSeries({model, absl::StrCat(version), device});
+  return std::unique_ptr<ModelDeviceMetrics>(new ModelDeviceMetrics(*this, series));
+}
+
+ModelDeviceMetrics::Series& ServerMetrics::AcquireSeries(const SeriesKey& key) {
+  std::lock_guard<std::mutex> lock(series_mu_);
+  HeldSeries& held = held_[key];
+  ++model_holders_[std::get<0>(key)];
+  if (held.holders++ > 0) return *held.series;
+  // Family::Add returns the existing series for equal labels, so building
+  // them here (under series_mu_) never races with their removal.
+  auto series = std::make_unique<ModelDeviceMetrics::Series>();
+  series->key = key;
+  series->labels = {
+      {"model", std::get<0>(key)}, {"version", std::get<1>(key)}, {"device", std::get<2>(key)}};
+  auto stage = [&](const char* name) {
+    prometheus::Labels labels = series->labels;
+    labels["stage"] = name;
+    return &durations_.Add(labels, DurationBuckets());
+  };
+  series->queue = stage("queue");
+  series->quantize = stage("quantize");
+  series->device = stage("device");
+  series->postprocess = stage("postprocess");
+  series->total = stage("total");
+  series->sqnr = &sqnr_.Add(series->labels, SqnrBuckets());
+  series->saturated = &saturated_.Add(series->labels);
+  series->non_finite = &non_finite_.Add(series->labels);
+  held.series = std::move(series);
+  return *held.series;
+}
+
+void ServerMetrics::ReleaseSeries(ModelDeviceMetrics::Series& series) {
+  std::lock_guard<std::mutex> lock(series_mu_);
+  const SeriesKey key = series.key;  // `series` dies below
+  auto held = held_.find(key);
+  if (held == held_.end()) return;  // never: each holder acquired once
+  const std::string& model = std::get<0>(key);
+  if (--model_holders_[model] == 0) {
+    model_holders_.erase(model);
+    for (prometheus::Counter* c : compare_series_[model]) compare_.Remove(c);
+    for (prometheus::Counter* c : shadow_series_[model]) shadow_.Remove(c);
+    compare_series_.erase(model);
+    shadow_series_.erase(model);
+  }
+  if (--held->second.holders > 0) return;
+  RemoveSeries(*held->second.series);
+  held_.erase(held);
+}
+
+void ServerMetrics::RemoveSeries(ModelDeviceMetrics::Series& series) {
+  for (prometheus::Histogram* h :
+       {series.queue, series.quantize, series.device, series.postprocess, series.total}) {
+    durations_.Remove(h);
+  }
+  sqnr_.Remove(series.sqnr);
+  saturated_.Remove(series.saturated);
+  non_finite_.Remove(series.non_finite);
+  for (auto& counter : series.by_code) {
+    if (prometheus::Counter* c = counter.load(std::memory_order_acquire)) requests_.Remove(c);
+  }
+  std::lock_guard<std::mutex> link_lock(series.link_mu);
+  if (series.link_storage != nullptr) {
+    const ModelDeviceMetrics::LinkSeries& link = *series.link_storage;
+    link_bytes_.Remove(link.bytes_out);
+    link_bytes_.Remove(link.bytes_in);
+    link_durations_.Remove(link.host_to_board);
+    link_durations_.Remove(link.on_board);
+    link_durations_.Remove(link.board_to_host);
+  }
 }
 
 void ServerMetrics::RecordUnresolved(absl::StatusCode code) {
@@ -121,89 +227,70 @@ void ServerMetrics::SetDeviceState(const std::string& device, DeviceState state)
 void ServerMetrics::RecordCompare(const std::string& model, const std::string& device_a,
                                   const std::string& device_b, ComparisonResult result) {
   // A label lookup per pair: Compare is a diagnostic call, not the hot path.
-  compare_
-      .Add({{"model", model},
-            {"device_a", device_a},
-            {"device_b", device_b},
-            {"result", ComparisonResultName(result)}})
-      .Increment();
+  // Under series_mu_, so it never races with the model's series going.
+  std::lock_guard<std::mutex> lock(series_mu_);
+  prometheus::Counter& counter = compare_.Add({{"model", model},
+                                               {"device_a", device_a},
+                                               {"device_b", device_b},
+                                               {"result", ComparisonResultName(result)}});
+  compare_series_[model].insert(&counter);
+  counter.Increment();
 }
 
 prometheus::Counter& ServerMetrics::ShadowCounter(const std::string& model,
                                                   const std::string& primary,
                                                   const std::string& shadow,
                                                   const std::string& result) {
-  return shadow_.Add(
-      {{"model", model}, {"primary", primary}, {"shadow", shadow}, {"result", result}});
+  std::lock_guard<std::mutex> lock(series_mu_);
+  prometheus::Counter& counter =
+      shadow_.Add({{"model", model}, {"primary", primary}, {"shadow", shadow}, {"result", result}});
+  shadow_series_[model].insert(&counter);
+  return counter;
 }
 
 std::string ServerMetrics::Serialize() {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
-ModelDeviceMetrics::ModelDeviceMetrics(ServerMetrics& metrics, std::string model,
-                                       std::string version, std::string device)
-    : metrics_(metrics),
-      model_(std::move(model)),
-      version_(std::move(version)),
-      device_(std::move(device)) {
-  auto stage = [&](const char* name) {
-    return &metrics_.durations_.Add(
-        {{"model", model_}, {"version", version_}, {"device", device_}, {"stage", name}},
-        DurationBuckets());
-  };
-  queue_ = stage("queue");
-  quantize_ = stage("quantize");
-  device_s_ = stage("device");
-  postprocess_ = stage("postprocess");
-  total_ = stage("total");
-  sqnr_ = &metrics_.sqnr_.Add({{"model", model_}, {"version", version_}, {"device", device_}},
-                              SqnrBuckets());
-  saturated_ =
-      &metrics_.saturated_.Add({{"model", model_}, {"version", version_}, {"device", device_}});
+ModelDeviceMetrics::ModelDeviceMetrics(ServerMetrics& metrics, Series& series)
+    : metrics_(metrics), series_(series) {}
+
+ModelDeviceMetrics::~ModelDeviceMetrics() { metrics_.ReleaseSeries(series_); }
+
+void ModelDeviceMetrics::RecordNonFinite(int64_t values) {
+  if (values > 0) series_.non_finite->Increment(static_cast<double>(values));
 }
 
-struct ModelDeviceMetrics::LinkSeries {
-  prometheus::Counter* bytes_out;
-  prometheus::Counter* bytes_in;
-  prometheus::Histogram* host_to_board;
-  prometheus::Histogram* on_board;
-  prometheus::Histogram* board_to_host;
-};
-
-ModelDeviceMetrics::~ModelDeviceMetrics() = default;
-
-ModelDeviceMetrics::LinkSeries& ModelDeviceMetrics::Link() {
-  if (LinkSeries* series = link_.load(std::memory_order_acquire)) return *series;
-  std::lock_guard<std::mutex> lock(link_mu_);
-  if (link_storage_ == nullptr) {
-    const prometheus::Labels labels = {{"model", model_}, {"version", version_}, {"device", device_}};
-    auto with = [&labels](const char* key, const char* value) {
-      prometheus::Labels l = labels;
+const ModelDeviceMetrics::LinkSeries& ModelDeviceMetrics::Link() {
+  if (const LinkSeries* link = series_.link.load(std::memory_order_acquire)) return *link;
+  std::lock_guard<std::mutex> lock(series_.link_mu);
+  if (series_.link_storage == nullptr) {
+    auto with = [this](const char* key, const char* value) {
+      prometheus::Labels l = series_.labels;
       l[key] = value;
       return l;
     };
-    link_storage_ = std::make_unique<LinkSeries>(LinkSeries{
-        &metrics_.link_bytes_.Add(with("direction", "out")),
-        &metrics_.link_bytes_.Add(with("direction", "in")),
-        &metrics_.link_durations_.Add(with("phase", "host_to_board"), DurationBuckets()),
-        &metrics_.link_durations_.Add(with("phase", "on_board"), DurationBuckets()),
-        &metrics_.link_durations_.Add(with("phase", "board_to_host"), DurationBuckets())});
-    link_.store(link_storage_.get(), std::memory_order_release);
+    ServerMetrics& m = metrics_;
+    series_.link_storage = std::make_unique<LinkSeries>(LinkSeries{
+        &m.link_bytes_.Add(with("direction", "out")),
+        &m.link_bytes_.Add(with("direction", "in")),
+        &m.link_durations_.Add(with("phase", "host_to_board"), DurationBuckets()),
+        &m.link_durations_.Add(with("phase", "on_board"), DurationBuckets()),
+        &m.link_durations_.Add(with("phase", "board_to_host"), DurationBuckets())});
+    series_.link.store(series_.link_storage.get(), std::memory_order_release);
   }
-  return *link_storage_;
+  return *series_.link_storage;
 }
 
 prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
-  const size_t i = std::min<size_t>(static_cast<size_t>(code), by_code_.size() - 1);
-  prometheus::Counter* counter = by_code_[i].load(std::memory_order_acquire);
+  const size_t i = std::min<size_t>(static_cast<size_t>(code), series_.by_code.size() - 1);
+  prometheus::Counter* counter = series_.by_code[i].load(std::memory_order_acquire);
   if (counter == nullptr) {
     // Family::Add is thread-safe and returns the same series for equal labels.
-    counter = &metrics_.requests_.Add({{"model", model_},
-                                       {"version", version_},
-                                       {"device", device_},
-                                       {"code", StatusCodeName(code)}});
-    by_code_[i].store(counter, std::memory_order_release);
+    prometheus::Labels labels = series_.labels;
+    labels["code"] = StatusCodeName(code);
+    counter = &metrics_.requests_.Add(labels);
+    series_.by_code[i].store(counter, std::memory_order_release);
   }
   return *counter;
 }
@@ -214,26 +301,29 @@ void ModelDeviceMetrics::RecordRequest(const RequestOutcome& outcome) {
                        .total_us = stages.total * 1e6,
                        .device_us = stages.device * 1e6,
                        .input_sqnr_db = outcome.input_sqnr_db,
+                       .input_non_finite = outcome.input_non_finite,
                        .outputs_at_rails = outcome.outputs_at_rails,
                        .saturation_events = outcome.saturation_events,
                        .estimated_chip_us = outcome.estimated_chip_us},
                       LiveNowSecond());
   CodeCounter(outcome.code).Increment();
+  RecordNonFinite(outcome.input_non_finite);
   if (outcome.code != absl::StatusCode::kOk) return;
-  const std::optional<double>& input_sqnr_db = outcome.input_sqnr_db;
-  const int64_t outputs_at_rails = outcome.outputs_at_rails;
-  queue_->Observe(stages.queue);
-  quantize_->Observe(stages.quantize);
-  device_s_->Observe(stages.device);
-  postprocess_->Observe(stages.postprocess);
-  total_->Observe(stages.total);
-  if (input_sqnr_db.has_value()) {
-    sqnr_->Observe(std::isfinite(*input_sqnr_db) ? *input_sqnr_db : kExactSqnrDb);
+  series_.queue->Observe(stages.queue);
+  series_.quantize->Observe(stages.quantize);
+  series_.device->Observe(stages.device);
+  series_.postprocess->Observe(stages.postprocess);
+  series_.total->Observe(stages.total);
+  if (outcome.input_sqnr_db.has_value()) {
+    const double sqnr_db = *outcome.input_sqnr_db;
+    series_.sqnr->Observe(std::isfinite(sqnr_db) ? sqnr_db : kExactSqnrDb);
   }
-  if (outputs_at_rails > 0) saturated_->Increment(static_cast<double>(outputs_at_rails));
+  if (outcome.outputs_at_rails > 0) {
+    series_.saturated->Increment(static_cast<double>(outcome.outputs_at_rails));
+  }
   if (outcome.link.has_value()) {
     const LinkStats& link = *outcome.link;
-    LinkSeries& series = Link();
+    const LinkSeries& series = Link();
     series.bytes_out->Increment(static_cast<double>(link.bytes_out));
     series.bytes_in->Increment(static_cast<double>(link.bytes_in));
     series.host_to_board->Observe(static_cast<double>(link.host_to_board_ns) * 1e-9);

@@ -1,17 +1,22 @@
 // Prometheus metrics of the server. Series for a (model, version, device) are
 // built once at load into a ModelDeviceMetrics, so the request path only
-// increments members (no label lookups). Label values are model and device
-// names from the repository and the server's own device list, and gRPC code
-// names: all bounded.
+// increments members (no label lookups), and removed when the last holder of
+// that label set goes (the version was unloaded or replaced): model churn
+// cannot grow /metrics. Label values are model and device names from the
+// repository and the server's own device list, and gRPC code names: all
+// bounded.
 #ifndef TINYSERVE_SERVER_METRICS_H_
 #define TINYSERVE_SERVER_METRICS_H_
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "devices/device.h"
@@ -34,7 +39,8 @@ struct StageSeconds {
 struct RequestOutcome {
   absl::StatusCode code = absl::StatusCode::kOk;
   StageSeconds stages;
-  std::optional<double> input_sqnr_db;  // float input only
+  std::optional<double> input_sqnr_db;  // float input with a finite value
+  int64_t input_non_finite = 0;         // float input: NaN and +-Inf values
   int64_t outputs_at_rails = 0;
   std::optional<int64_t> saturation_events;   // devices that report them
   std::optional<double> estimated_chip_us;    // devices that estimate it
@@ -43,49 +49,48 @@ struct RequestOutcome {
 
 class ServerMetrics;
 
+// The metrics of one model version on one device: a holder of its Prometheus
+// series (shared with any other holder of the same labels: a reload of the
+// same version, a snapshot with one more device) and its own live series.
 class ModelDeviceMetrics {
  public:
   // One finished request (any outcome), into Prometheus and the live stats.
-  // Stage times and quantization figures count for successful requests only.
+  // Stage times and quantization figures count for successful requests only;
+  // non-finite input values count whatever the outcome.
   void RecordRequest(const RequestOutcome& outcome);
+  // Non-finite input values of a request that never reached this device's
+  // run (a Compare refused them).
+  void RecordNonFinite(int64_t values);
 
   // The dashboard's per-second view of this model version on this device.
   LiveSeries& live() { return live_; }
   const LiveSeries& live() const { return live_; }
 
+  ModelDeviceMetrics(const ModelDeviceMetrics&) = delete;
+  ModelDeviceMetrics& operator=(const ModelDeviceMetrics&) = delete;
+  // Removes the series when this was their last holder.
+  ~ModelDeviceMetrics();
+
  private:
   friend class ServerMetrics;
-  ModelDeviceMetrics(ServerMetrics& metrics, std::string model, std::string version,
-                     std::string device);
-  prometheus::Counter& CodeCounter(absl::StatusCode code);
-  // The link series, built on the first request that reports a link (only
-  // devices behind one ever do, so others get no empty series).
+  struct Series;
   struct LinkSeries;
-  LinkSeries& Link();
+  ModelDeviceMetrics(ServerMetrics& metrics, Series& series);
+  prometheus::Counter& CodeCounter(absl::StatusCode code);
+  const LinkSeries& Link();
 
   ServerMetrics& metrics_;
-  const std::string model_, version_, device_;
-  // Created on first use of each code (codes are 0..16).
-  std::array<std::atomic<prometheus::Counter*>, 17> by_code_{};
-  prometheus::Histogram* queue_;
-  prometheus::Histogram* quantize_;
-  prometheus::Histogram* device_s_;
-  prometheus::Histogram* postprocess_;
-  prometheus::Histogram* total_;
-  prometheus::Histogram* sqnr_;
-  prometheus::Counter* saturated_;
-  std::mutex link_mu_;
-  std::unique_ptr<LinkSeries> link_storage_;   // guarded by link_mu_
-  std::atomic<LinkSeries*> link_{nullptr};     // set once
+  Series& series_;  // owned by metrics_, alive while held
   LiveSeries live_;
-
- public:
-  ~ModelDeviceMetrics();
 };
 
 class ServerMetrics {
  public:
   ServerMetrics();
+  // After every ModelDeviceMetrics it handed out.
+  ~ServerMetrics();
+  ServerMetrics(const ServerMetrics&) = delete;
+  ServerMetrics& operator=(const ServerMetrics&) = delete;
 
   prometheus::Registry& registry() { return *registry_; }
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
@@ -104,7 +109,9 @@ class ServerMetrics {
   void RecordCompare(const std::string& model, const std::string& device_a,
                      const std::string& device_b, ComparisonResult result);
   // The shadow-traffic counter of one (model, primary, shadow, result); result
-  // is a ComparisonResultName, "dropped" or "error". Looked up once, at load.
+  // is a ComparisonResultName, "dropped" or "error". Looked up once, at load,
+  // after the version's ModelDeviceMetrics exist: valid while any version of
+  // the model holds metrics.
   prometheus::Counter& ShadowCounter(const std::string& model, const std::string& primary,
                                      const std::string& shadow, const std::string& result);
 
@@ -113,6 +120,18 @@ class ServerMetrics {
 
  private:
   friend class ModelDeviceMetrics;
+  using SeriesKey = std::tuple<std::string, std::string, std::string>;  // model, version, device
+  struct HeldSeries {
+    int holders = 0;
+    std::unique_ptr<ModelDeviceMetrics::Series> series;
+  };
+  // Counts one more holder of the key's series (built on the first).
+  ModelDeviceMetrics::Series& AcquireSeries(const SeriesKey& key);
+  // One holder fewer; the last one removes the series from every family, and
+  // the model's compare and shadow series when no version of it is held.
+  void ReleaseSeries(ModelDeviceMetrics::Series& series);
+  void RemoveSeries(ModelDeviceMetrics::Series& series);  // series_mu_ held
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
@@ -126,6 +145,14 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>& model_loads_;
   prometheus::Family<prometheus::Counter>& compare_;
   prometheus::Family<prometheus::Counter>& shadow_;
+  prometheus::Family<prometheus::Counter>& non_finite_;
+
+  std::mutex series_mu_;
+  std::map<SeriesKey, HeldSeries> held_;  // guarded by series_mu_
+  // Holders per model name (any version and device), and the per-model series
+  // that go with its last one. Guarded by series_mu_.
+  std::map<std::string, int> model_holders_;
+  std::map<std::string, std::set<prometheus::Counter*>> compare_series_, shadow_series_;
 };
 
 }  // namespace tinyserve::server

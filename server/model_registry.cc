@@ -1,5 +1,8 @@
 #include "server/model_registry.h"
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "engine/util/status_macros.h"
 #include "absl/strings/str_join.h"
@@ -8,16 +11,35 @@
 namespace tinyserve::server {
 
 ModelRegistry::ModelRegistry(const ModelRepository& repository, const DeviceManager& devices,
-                             ServerMetrics& metrics, AvailabilityListener listener)
-    : repository_(repository), devices_(devices), metrics_(metrics), listener_(std::move(listener)) {}
+                             ServerMetrics& metrics, AvailabilityListener listener,
+                             RegistryOptions options)
+    : repository_(repository),
+      devices_(devices),
+      metrics_(metrics),
+      listener_(std::move(listener)),
+      options_(options) {}
 
 std::vector<std::string> ModelRegistry::LoadAll() {
   std::vector<std::string> failures;
   auto names = repository_.ListModels();
   if (!names.ok()) return {std::string(names.status().message())};
   for (const std::string& name : *names) {
-    auto loaded = Load(name, 0);
-    if (!loaded.ok()) failures.push_back(std::string(loaded.status().message()));
+    std::lock_guard<std::mutex> lock(load_mu_);
+    auto versions = repository_.ListVersions(name);
+    if (!versions.ok() || versions->empty()) continue;
+    // Recorded like a poll's failure, so polling backs off instead of
+    // retrying (and logging) it at once.
+    const FileStamps before = repository_.Stamp(name, ModelRepository::BaseFiles(versions->back()));
+    auto loaded = LoadLocked(name, versions->back());
+    if (!loaded.ok()) {
+      spdlog::warn("model {} version {} failed to load: {}", name, versions->back(),
+                   loaded.status().ToString());
+      failures.push_back(std::string(loaded.status().message()));
+      Failure& failure = failures_[{name, versions->back()}];
+      failure.files = before;
+      failure.attempts = 1;
+      failure.retry_at_poll = polls_ + 1;
+    }
   }
   return failures;
 }
@@ -26,7 +48,11 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ModelRegistry::Load(const std
                                                                        int64_t version) {
   std::lock_guard<std::mutex> lock(load_mu_);
   auto loaded = LoadLocked(model, version);
-  if (loaded.ok()) {
+  if (!loaded.ok()) {
+    spdlog::warn("model {} version {} failed to load: {}", model, version,
+                 loaded.status().ToString());
+  } else {
+    failures_.erase({model, (*loaded)->version()});
     unloaded_by_admin_.erase(model);
     auto it = versions_unloaded_by_admin_.find(model);
     if (it != versions_unloaded_by_admin_.end()) {
@@ -59,19 +85,14 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ModelRegistry::LoadLocked(
     auto it = models_.find(model);
     if (it != models_.end()) {
       auto v = it->second.find(version);
-      if (v != it->second.end() &&
-          v->second->fingerprint() == repository_.Fingerprint(model, version)) {
+      if (v != it->second.end() && !repository_.Changed(model, v->second->files())) {
         return v->second;  // already loaded and unchanged
       }
     }
   }
   auto served = ServedModel::Load(repository_, model, version, devices_, metrics_);
   metrics_.RecordModelLoad(model, served.ok());
-  if (!served.ok()) {
-    spdlog::warn("model {} version {} failed to load: {}", model, version,
-                 served.status().ToString());
-    return served.status();
-  }
+  if (!served.ok()) return served.status();
   spdlog::info("loaded model {} version {} on {} (default device {})", model, version,
                absl::StrJoin((*served)->device_names(), ", "), (*served)->default_device());
   Publish(*served);
@@ -184,17 +205,100 @@ void ModelRegistry::AddDevice(RunningDevice& device) {
   }
 }
 
+int64_t ModelRegistry::polls() const { return polls_; }
+
+bool ModelRegistry::PollLoadLocked(const std::string& model, int64_t version) {
+  const std::pair<std::string, int64_t> key(model, version);
+  auto known = failures_.find(key);
+  if (known != failures_.end() && polls_ < known->second.retry_at_poll &&
+      !repository_.Changed(model, known->second.files)) {
+    return false;  // failed before with these very files: wait out the backoff
+  }
+  // Stamped before the attempt: a change during it retries next poll.
+  const FileStamps before = repository_.Stamp(model, ModelRepository::BaseFiles(version));
+  auto loaded = LoadLocked(model, version);
+  if (loaded.ok()) {
+    failures_.erase(key);
+    return true;
+  }
+  Failure& failure = failures_[key];
+  const bool again = failure.attempts > 0 && failure.files == before;
+  failure.attempts = again ? failure.attempts + 1 : 1;
+  failure.files = before;
+  const int shift = std::min(failure.attempts - 1, 20);
+  failure.retry_at_poll =
+      polls_ + std::min<int64_t>(int64_t{1} << shift, std::max(1, options_.max_retry_backoff_polls));
+  if (again) {
+    spdlog::debug("model {} version {} still fails to load (attempt {}): {}", model, version,
+                  failure.attempts, loaded.status().ToString());
+  } else {
+    spdlog::warn("model {} version {} failed to load: {} (retried with backoff until its files "
+                 "change)",
+                 model, version, loaded.status().ToString());
+  }
+  return false;
+}
+
+void ModelRegistry::RemoveGoneLocked(const std::string& model,
+                                     const std::vector<int64_t>& on_disk) {
+  std::vector<int64_t> removed;
+  bool now_empty = false;
+  {
+    std::unique_lock<std::shared_mutex> write(mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) return;
+    for (auto v = it->second.begin(); v != it->second.end();) {
+      if (std::find(on_disk.begin(), on_disk.end(), v->first) == on_disk.end()) {
+        removed.push_back(v->first);
+        v = it->second.erase(v);  // in-flight requests keep their snapshot
+      } else {
+        ++v;
+      }
+    }
+    now_empty = it->second.empty();
+    if (now_empty) models_.erase(it);
+  }
+  if (removed.empty()) return;
+  spdlog::info("model {}: version(s) {} unloaded, their directory left the repository", model,
+               absl::StrJoin(removed, ", "));
+  if (now_empty && listener_) listener_(model, false);
+}
+
 void ModelRegistry::Poll() {
+  std::lock_guard<std::mutex> poll_lock(poll_mu_);
+  ++polls_;
   auto names = repository_.ListModels();
   if (!names.ok()) {
     spdlog::warn("repository poll: {}", names.status().ToString());
     return;
   }
-  std::lock_guard<std::mutex> lock(load_mu_);
+  // Models whose directory went (or holds no version any more) unload.
+  std::set<std::string> loaded_models;
+  for (const auto& served : Snapshot()) loaded_models.insert(served->name());
+  for (const std::string& name : loaded_models) {
+    if (std::binary_search(names->begin(), names->end(), name)) continue;
+    std::lock_guard<std::mutex> lock(load_mu_);
+    // Listed again under the lock: an Admin load may have just brought it back.
+    auto on_disk = repository_.ListVersions(name);
+    RemoveGoneLocked(name, on_disk.ok() ? *on_disk : std::vector<int64_t>{});
+  }
+  {
+    std::lock_guard<std::mutex> lock(load_mu_);
+    std::erase_if(failures_, [&](const auto& entry) {
+      return !std::binary_search(names->begin(), names->end(), entry.first.first);
+    });
+  }
   for (const std::string& name : *names) {
-    if (unloaded_by_admin_.count(name) > 0) continue;
+    // Per model, so an Admin load or unload waits for one model at most.
+    std::lock_guard<std::mutex> lock(load_mu_);
     auto on_disk = repository_.ListVersions(name);
     if (!on_disk.ok()) continue;
+    RemoveGoneLocked(name, *on_disk);
+    std::erase_if(failures_, [&](const auto& entry) {
+      return entry.first.first == name &&
+             std::find(on_disk->begin(), on_disk->end(), entry.first.second) == on_disk->end();
+    });
+    if (unloaded_by_admin_.count(name) > 0) continue;
     // Versions the Admin API unloaded are not candidates.
     if (auto it = versions_unloaded_by_admin_.find(name); it != versions_unloaded_by_admin_.end()) {
       std::erase_if(*on_disk, [&](int64_t v) { return it->second.count(v) > 0; });
@@ -205,7 +309,7 @@ void ModelRegistry::Poll() {
     if (loaded.empty() || newest > loaded.back()) {
       // A new model, or a new highest version: load it, then retire the one
       // it replaces (in-flight requests keep their snapshot).
-      if (!LoadLocked(name, newest).ok()) continue;
+      if (!PollLoadLocked(name, newest)) continue;
       if (!loaded.empty()) {
         std::unique_lock<std::shared_mutex> write(mu_);
         models_[name].erase(loaded.back());
@@ -213,10 +317,13 @@ void ModelRegistry::Poll() {
       }
       continue;
     }
-    // Reload versions whose file changed in place (LoadLocked skips unchanged ones).
+    // Reload versions any of whose files changed in place.
     for (int64_t v : loaded) {
-      if (std::find(on_disk->begin(), on_disk->end(), v) != on_disk->end()) {
-        (void)LoadLocked(name, v);
+      auto served = Resolve(name, v);
+      if (served.ok() && repository_.Changed(name, (*served)->files())) {
+        if (PollLoadLocked(name, v)) {
+          spdlog::info("model {} version {} reloaded: its files changed", name, v);
+        }
       }
     }
   }

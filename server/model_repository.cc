@@ -1,17 +1,29 @@
 #include "server/model_repository.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "engine/util/status_macros.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
+#include "server/repository_file.h"
 
 namespace tinyserve::server {
 namespace fs = std::filesystem;
+
+namespace {
+
+// `status` with "model '<model>': " in front of its message, same code.
+absl::Status ForModel(const std::string& model, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat("model '", model, "': ", status.message()));
+}
+
+void AddStamp(FileStamps* stamps, const std::string& relative, std::string stamp) {
+  if (stamps != nullptr) stamps->emplace_back(relative, std::move(stamp));
+}
+
+}  // namespace
 
 absl::Status ModelRepository::ValidateModelName(const std::string& name) {
   const bool ok = !name.empty() && name.size() <= 128 && name[0] != '.' &&
@@ -36,7 +48,7 @@ absl::StatusOr<std::vector<std::string>> ModelRepository::ListModels() const {
   std::vector<std::string> names;
   for (const auto& entry : it) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || !ValidateModelName(name).ok()) continue;
+    if (!entry.is_directory(ec) || !ValidateModelName(name).ok()) continue;
     auto versions = ListVersions(name);
     if (versions.ok() && !versions->empty()) names.push_back(name);
   }
@@ -55,66 +67,69 @@ absl::StatusOr<std::vector<int64_t>> ModelRepository::ListVersions(const std::st
   std::vector<int64_t> versions;
   for (const auto& entry : it) {
     const std::string dir = entry.path().filename().string();
-    if (!entry.is_directory() || dir.empty() || dir.size() > 18 ||
+    if (!entry.is_directory(ec) || dir.empty() || dir.size() > 18 ||
         dir.find_first_not_of("0123456789") != std::string::npos) {
       continue;
     }
     const int64_t v = std::stoll(dir);
-    if (v > 0 && fs::is_regular_file(entry.path() / "model.tflite", ec)) versions.push_back(v);
+    // lstat only: whatever model.tflite is, loading it says what is wrong.
+    struct stat st {};
+    const std::string file = (entry.path() / "model.tflite").string();
+    if (v > 0 && ::lstat(file.c_str(), &st) == 0) versions.push_back(v);
   }
   std::sort(versions.begin(), versions.end());
   return versions;
 }
 
-absl::StatusOr<v1::ModelConfig> ModelRepository::ReadConfig(const std::string& model) const {
+absl::StatusOr<v1::ModelConfig> ModelRepository::ReadConfig(const std::string& model,
+                                                            FileStamps* stamps) const {
   TS_RETURN_IF_ERROR(ValidateModelName(model));
-  v1::ModelConfig config;
   const std::string path = ModelDir(model) + "/config.pbtxt";
-  std::ifstream in(path);
-  if (!in) return config;  // no config: defaults
-  std::stringstream text;
-  text << in.rdbuf();
-
-  // Collect parser errors so the message says where the file is wrong.
-  class Collector : public google::protobuf::io::ErrorCollector {
-   public:
-    void AddError(int line, int column, const std::string& message) override {
-      if (first.empty()) first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
-    }
-    std::string first;
-  } errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), &config)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", errors.first));
+  std::string stamp;
+  auto text = ReadRepositoryFile(path, root_, "the repository", limits_.max_config_bytes, &stamp);
+  if (absl::IsNotFound(text.status())) {
+    AddStamp(stamps, "config.pbtxt", "-");
+    return v1::ModelConfig();  // no config: defaults
   }
-  return config;
+  if (!text.ok()) return ForModel(model, text.status());
+  AddStamp(stamps, "config.pbtxt", std::move(stamp));
+  return ParseModelConfig(*text, path);
 }
 
 absl::StatusOr<std::vector<std::string>> ModelRepository::ReadLabels(
-    const std::string& model, const v1::ModelConfig& config) const {
-  const std::string file = config.labels_file().empty() ? "labels.txt" : config.labels_file();
-  if (file.find("..") != std::string::npos || file.front() == '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model '", model, "': labels_file '", file, "' must stay in the model directory"));
-  }
-  const std::string path = ModelDir(model) + "/" + file;
-  std::ifstream in(path);
-  if (!in) {
-    if (!config.labels_file().empty()) {
-      return absl::NotFoundError(absl::StrCat("model '", model, "': labels file '", path,
-                                              "' named in config.pbtxt cannot be read"));
+    const std::string& model, const v1::ModelConfig& config, FileStamps* stamps) const {
+  TS_RETURN_IF_ERROR(ValidateModelName(model));
+  std::string stamp;
+  if (config.labels_file().empty()) {
+    const std::string path = ModelDir(model) + "/labels.txt";
+    auto bytes = ReadRepositoryFile(path, root_, "the repository", limits_.max_labels_bytes, &stamp);
+    if (absl::IsNotFound(bytes.status())) {
+      AddStamp(stamps, "labels.txt", "-");
+      return std::vector<std::string>{};  // no labels
     }
-    return std::vector<std::string>{};
+    if (!bytes.ok()) return ForModel(model, bytes.status());
+    AddStamp(stamps, "labels.txt", std::move(stamp));
+    return ParseLabels(*bytes, path, limits_);
   }
-  std::vector<std::string> labels;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
-  }
-  while (!labels.empty() && labels.back().empty()) labels.pop_back();
-  return labels;
+  TS_ASSIGN_OR_RETURN(const std::string path,
+                      ResolveModelDirFile(model, config.labels_file(), "labels_file"));
+  auto bytes = ReadRepositoryFile(path, ModelDir(model), "the model directory",
+                                  limits_.max_labels_bytes, &stamp);
+  if (!bytes.ok()) return ForModel(model, bytes.status());
+  AddStamp(stamps, config.labels_file(), std::move(stamp));
+  return ParseLabels(*bytes, path, limits_);
+}
+
+absl::StatusOr<std::string> ModelRepository::ReadModelFile(const std::string& model,
+                                                           int64_t version,
+                                                           FileStamps* stamps) const {
+  TS_RETURN_IF_ERROR(ValidateModelName(model));
+  std::string stamp;
+  auto bytes = ReadRepositoryFile(ModelFile(model, version), root_, "the repository",
+                                  limits_.max_model_bytes, &stamp);
+  if (!bytes.ok()) return ForModel(model, bytes.status());
+  AddStamp(stamps, absl::StrCat(version, "/model.tflite"), std::move(stamp));
+  return bytes;
 }
 
 std::string ModelRepository::ModelFile(const std::string& model, int64_t version) const {
@@ -123,7 +138,8 @@ std::string ModelRepository::ModelFile(const std::string& model, int64_t version
 
 absl::StatusOr<std::string> ModelRepository::ResolveModelDirFile(const std::string& model,
                                                                  const std::string& relative,
-                                                                 const std::string& field) const {
+                                                                 const std::string& field,
+                                                                 FileStamps* stamps) const {
   TS_RETURN_IF_ERROR(ValidateModelName(model));
   const fs::path path(relative);
   bool escapes = relative.empty() || path.is_absolute() || path.has_root_name();
@@ -133,43 +149,38 @@ absl::StatusOr<std::string> ModelRepository::ResolveModelDirFile(const std::stri
                                                    "' must be a path inside the model directory "
                                                    "(relative, without '..')"));
   }
-  const fs::path dir(ModelDir(model));
-  const fs::path full = dir / path;
-  std::error_code ec;
-  if (!fs::is_regular_file(full, ec)) {
-    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", relative,
-                                            "' is not a file in ", dir.string()));
-  }
-  const fs::path real_dir = fs::canonical(dir, ec);
-  const fs::path real = ec ? fs::path() : fs::canonical(full, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", relative,
-                                            "' cannot be resolved: ", ec.message()));
-  }
+  const std::string full = ModelDir(model) + "/" + relative;
   // A symlink may point anywhere: what it resolves to must stay inside too.
-  const auto mismatch =
-      std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
-  if (mismatch.first != real_dir.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("model '", model, "': ", field, " '", relative,
-                                                   "' leads outside the model directory (to ",
-                                                   real.string(), ")"));
+  auto real = CheckRepositoryFile(full, ModelDir(model), "the model directory");
+  if (absl::IsNotFound(real.status())) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", relative,
+                                            "' is not a file in ", ModelDir(model)));
   }
-  std::ifstream in(full);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("model '", model, "': ", field, " '", full.string(),
-                                            "' cannot be read"));
+  if (!real.ok()) {
+    return absl::Status(real.status().code(), absl::StrCat("model '", model, "': ", field, ": ",
+                                                           real.status().message()));
   }
-  return full.string();
+  AddStamp(stamps, relative, FileStamp(full));
+  return full;
 }
 
-std::string ModelRepository::Fingerprint(const std::string& model, int64_t version) const {
-  std::error_code ec;
-  const std::string file = ModelFile(model, version);
-  const auto size = fs::file_size(file, ec);
-  if (ec) return "";
-  const auto mtime = fs::last_write_time(file, ec);
-  if (ec) return "";
-  return absl::StrCat(size, ":", mtime.time_since_epoch().count());
+std::vector<std::string> ModelRepository::BaseFiles(int64_t version) {
+  return {"config.pbtxt", "labels.txt", absl::StrCat(version, "/model.tflite")};
+}
+
+FileStamps ModelRepository::Stamp(const std::string& model,
+                                  const std::vector<std::string>& files) const {
+  FileStamps stamps;
+  for (const std::string& file : files) {
+    stamps.emplace_back(file, FileStamp(ModelDir(model) + "/" + file));
+  }
+  return stamps;
+}
+
+bool ModelRepository::Changed(const std::string& model, const FileStamps& stamps) const {
+  return std::any_of(stamps.begin(), stamps.end(), [&](const auto& file_and_stamp) {
+    return FileStamp(ModelDir(model) + "/" + file_and_stamp.first) != file_and_stamp.second;
+  });
 }
 
 }  // namespace tinyserve::server

@@ -1,9 +1,11 @@
 #include "server/served_model.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 #include "engine/util/status_macros.h"
 
 namespace tinyserve::server {
@@ -55,11 +57,19 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
   std::shared_ptr<ServedModel> served(new ServedModel());
   served->name_ = name;
   served->version_ = version;
-  served->fingerprint_ = repository.Fingerprint(name, version);
-  TS_ASSIGN_OR_RETURN(served->config_, repository.ReadConfig(name));
-  TS_ASSIGN_OR_RETURN(served->labels_, repository.ReadLabels(name, served->config_));
-  TS_ASSIGN_OR_RETURN(served->model_,
-                      Model::LoadFile(repository.ModelFile(name, version), name));
+  FileStamps& files = served->files_;
+  TS_ASSIGN_OR_RETURN(served->config_, repository.ReadConfig(name, &files));
+  TS_ASSIGN_OR_RETURN(served->labels_, repository.ReadLabels(name, served->config_, &files));
+  {
+    // Read through the repository (bounded, never blocking), then parsed
+    // from memory; the bytes go as soon as the model holds its own copy.
+    TS_ASSIGN_OR_RETURN(const std::string bytes, repository.ReadModelFile(name, version, &files));
+    TS_ASSIGN_OR_RETURN(served->model_,
+                        Model::LoadBuffer(absl::Span<const uint8_t>(
+                                              reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              bytes.size()),
+                                          name));
+  }
   const Model& model = *served->model_;
   if (served->kind() == v1::AUTOENCODER &&
       (model.num_inputs() != 1 || model.num_outputs() < 1 ||
@@ -88,7 +98,7 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> ServedModel::Load(
     if (!xcore.firmware_model().empty()) {
       TS_ASSIGN_OR_RETURN(firmware.firmware_model_path,
                           repository.ResolveModelDirFile(name, xcore.firmware_model(),
-                                                         "xcore.firmware_model"));
+                                                         "xcore.firmware_model", &files));
     }
     served->compile_options_.firmware = std::move(firmware);
   }

@@ -51,7 +51,9 @@ class ServedModel {
 
   const std::string& name() const { return name_; }
   int64_t version() const { return version_; }
-  const std::string& fingerprint() const { return fingerprint_; }
+  // Every file this version was built from, as it was read (model, config,
+  // labels, firmware model): ModelRepository::Changed says when to reload.
+  const FileStamps& files() const { return files_; }
   const v1::ModelConfig& config() const { return config_; }
   v1::ModelKind kind() const;
   const std::vector<std::string>& labels() const { return labels_; }
@@ -78,7 +80,7 @@ class ServedModel {
 
   std::string name_;
   int64_t version_ = 0;
-  std::string fingerprint_;
+  FileStamps files_;
   v1::ModelConfig config_;
   std::vector<std::string> labels_;
   std::shared_ptr<const Model> model_;

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,8 @@
 #include "devices/device_registry.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/admin_service.h"
@@ -25,6 +29,7 @@
 #include "server/live_stats.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/security_setup.h"
 #include "server/stats_api.h"
 #include "spdlog/spdlog.h"
 
@@ -66,6 +71,27 @@ class PeriodicThread {
   std::thread thread_;
 };
 
+// Removes gRPC's reflection plugin from a server builder: linking
+// grpc++_reflection registers it for every server at static initialization,
+// so "off" has to take it out again.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == "proto_server_reflection";
+    });
+  }
+};
+
+// "host:port", bracketing an IPv6 host.
+std::string HostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
 }  // namespace
 
 bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_code) {
@@ -74,8 +100,14 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
                  "Model repository: <dir>/<model>/<version>/model.tflite, optional "
                  "<dir>/<model>/config.pbtxt and labels.txt")
       ->capture_default_str();
-  app.add_option("--address", options.address, "Address to listen on (gRPC and HTTP)")
-      ->capture_default_str();
+  app.add_option("--address", options.address,
+                 "Host to listen on (gRPC and HTTP). Default: 127.0.0.1 (loopback only), or "
+                 "0.0.0.0 when clients are authenticated (--tls_cert/--tls_key with "
+                 "--auth_token_file or --tls_client_ca) or with --insecure_listen_all. A "
+                 "non-loopback address without authentication needs --insecure_listen_all");
+  app.add_flag("--insecure_listen_all", options.insecure_listen_all,
+               "Listen beyond loopback without authenticating clients (default address "
+               "0.0.0.0): anyone who reaches the port can load and unload models. Warned at start");
   app.add_option("--grpc_port", options.grpc_port, "gRPC port (0: pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -117,6 +149,41 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
                  "top_k when neither the request nor the model config sets one")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--tls_cert", options.tls_cert_file,
+                 "Serve gRPC and HTTP over TLS with this PEM certificate chain (needs --tls_key)");
+  app.add_option("--tls_key", options.tls_key_file,
+                 "PEM private key of --tls_cert (unencrypted; keep it readable by the server "
+                 "only)");
+  app.add_option("--tls_client_ca", options.tls_client_ca_file,
+                 "Require client certificates signed by the CA(s) in this PEM file (mutual TLS; "
+                 "needs --tls_cert/--tls_key)");
+  app.add_option("--auth_token_file", options.auth_token_file,
+                 "Require the bearer token in this file (surrounding whitespace trimmed) as "
+                 "'authorization: Bearer <token>' on the calls --auth_scope names. Read at start; "
+                 "an empty or unreadable file stops the server. Without TLS only on loopback");
+  app.add_option("--auth_scope", options.auth_scope,
+                 "What the token protects: admin (the Admin service: load/unload; inference and "
+                 "HTTP stay open) or all (every gRPC call but grpc.health.v1 health checks, and "
+                 "every HTTP endpoint)")
+      ->check(CLI::IsMember({"admin", "all"}))
+      ->capture_default_str();
+  app.add_option("--max_message_bytes", options.max_message_bytes,
+                 "Largest gRPC request accepted, in bytes (larger: RESOURCE_EXHAUSTED)")
+      ->check(CLI::Range(1024, 1 << 30))
+      ->capture_default_str();
+  app.add_flag("--reflection", options.reflection,
+               "Serve gRPC server reflection (lists services and their schemas); off by default");
+  app.add_option("--rate_limit_rps", options.rate_limit_rps,
+                 "Requests per second per client over gRPC (the token when the call carries "
+                 "it, else the client certificate, else the connection); past it "
+                 "RESOURCE_EXHAUSTED. 0: no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--rate_limit_burst", options.rate_limit_burst,
+                 "Requests a client may send at once before --rate_limit_rps applies (0: one "
+                 "second's worth, at least 1)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +201,13 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Flags that name files or contradict each other fail here, before anything starts.
+  auto security = SetUpSecurity(options);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 1;
+  }
 
   ServerMetrics metrics;
   std::vector<std::string> failures;
@@ -183,16 +257,18 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   AdminService admin(registry);
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   int grpc_port = 0;
-  builder.AddListeningPort(absl::StrCat(options.address, ":", options.grpc_port),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(HostPort(security->address, options.grpc_port),
+                           security->grpc_credentials, &grpc_port);
   builder.RegisterService(&inference);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
-    spdlog::error("cannot serve gRPC on {}:{}", options.address, options.grpc_port);
+    spdlog::error("cannot serve gRPC on {}", HostPort(security->address, options.grpc_port));
     (*devices)->Shutdown();  // no arrival may reach the registry as it goes
     return 1;
   }
@@ -207,8 +283,12 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   });
   StatsApi stats(registry, **devices, queue_depths);
   HttpServerOptions http_options;
-  http_options.address = options.address;
+  http_options.address = security->address;
   http_options.port = options.http_port;
+  http_options.tls_cert_file = security->tls.cert_file;
+  http_options.tls_key_file = security->tls.key_file;
+  http_options.tls_client_ca_file = security->tls.client_ca_file;
+  http_options.bearer_token = security->http_bearer_token;
   auto http = HttpServer::Start(
       http_options,
       [&] {

@@ -11,7 +11,12 @@ namespace tinyserve::server {
 
 struct ServerOptions {
   std::string model_repository;
-  std::string address = "0.0.0.0";
+  // Host to listen on (gRPC and HTTP); empty: 127.0.0.1, or 0.0.0.0 when the
+  // server authenticates its clients (TLS with a token or client
+  // certificates) or `insecure_listen_all` is set.
+  std::string address;
+  // Lets the server listen beyond loopback without authentication.
+  bool insecure_listen_all = false;
   int grpc_port = 8500;
   int http_port = 8080;
   // --devices entries (DeviceManager::Options::entries); empty: every family.
@@ -24,6 +29,15 @@ struct ServerOptions {
   double drain_timeout_seconds = 10.0;
   double repository_poll_seconds = 2.0;  // 0: never poll
   int default_top_k = 5;
+
+  // --- Security (docs/security.md) ---
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;  // PEM paths
+  std::string auth_token_file;  // bearer token, read at start
+  std::string auth_scope = "admin";  // admin | all
+  int max_message_bytes = 4 << 20;   // largest gRPC request accepted
+  bool reflection = false;           // gRPC server reflection
+  double rate_limit_rps = 0;         // per client; 0: no limit
+  double rate_limit_burst = 0;       // 0: one second's worth (at least 1)
 };
 
 // Returns the process exit code: 0 after a clean drain, non-zero when the

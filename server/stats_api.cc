@@ -2,10 +2,9 @@
 
 #include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "server/http_query.h"
 
 namespace tinyserve::server {
 namespace {
@@ -26,6 +25,7 @@ json PointJson(const LivePoint& p, int queue_depth) {
           {"device_p50_us", OrNull(p.device_p50_us)},
           {"queue_depth", queue_depth},
           {"input_sqnr_db", OrNull(p.input_sqnr_db)},
+          {"input_non_finite", p.input_non_finite},
           {"outputs_at_rails", p.outputs_at_rails},
           {"saturation_events", OrNull(p.saturation_events)},
           {"estimated_chip_us", OrNull(p.estimated_chip_us)},
@@ -35,25 +35,26 @@ json PointJson(const LivePoint& p, int queue_depth) {
           {"shadow_mismatches", p.shadow_mismatches}};
 }
 
+// Strings from the repository or a request may hold invalid UTF-8: replaced
+// (U+FFFD), never an exception.
+std::string DumpJson(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 HttpReply BadRequest(const std::string& message) {
-  return {400, "application/json", json{{"error", message}}.dump()};
+  return {400, "application/json", DumpJson(json{{"error", message}})};
 }
 
 }  // namespace
 
 HttpReply StatsApi::Handle(const HttpRequest& request) const {
-  int window = kDefaultStatsWindowSeconds;
-  for (absl::string_view param : absl::StrSplit(request.query, '&', absl::SkipEmpty())) {
-    const std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(param, '=');
-    if (kv.first != "window") continue;  // unknown parameters are ignored
-    if (!absl::SimpleAtoi(kv.second, &window) || window < kMinStatsWindowSeconds ||
-        window > kLiveStatsRetentionSeconds) {
-      return BadRequest(absl::StrCat("window must be an integer number of seconds in [",
-                                     kMinStatsWindowSeconds, ", ", kLiveStatsRetentionSeconds,
-                                     "], got '", kv.second, "'"));
-    }
-  }
-  return {200, "application/json", Render(window)};
+  absl::StatusOr<std::vector<HttpQueryParameter>> parameters = ParseHttpQuery(request.query);
+  if (!parameters.ok()) return BadRequest(std::string(parameters.status().message()));
+  // Unknown parameters are ignored.
+  absl::StatusOr<std::optional<int>> window = QueryIntParameter(
+      *parameters, "window", kMinStatsWindowSeconds, kLiveStatsRetentionSeconds);
+  if (!window.ok()) return BadRequest(std::string(window.status().message()));
+  return {200, "application/json", Render(window->value_or(kDefaultStatsWindowSeconds))};
 }
 
 std::string StatsApi::Render(int window_seconds) const {
@@ -86,6 +87,7 @@ std::string StatsApi::Render(int window_seconds) const {
       const LiveTotals t = live.Totals();
       json totals = {{"requests", t.requests},
                      {"errors_by_code", t.errors_by_code},
+                     {"input_non_finite", t.input_non_finite},
                      {"compare",
                       {{"exact", t.compare_exact},
                        {"differs", t.compare_differs},
@@ -108,7 +110,7 @@ std::string StatsApi::Render(int window_seconds) const {
               {"window_seconds", window_seconds},
               {"devices", std::move(devices)},
               {"series", std::move(series)}};
-  return doc.dump();
+  return DumpJson(doc);
 }
 
 }  // namespace tinyserve::server

@@ -22,8 +22,10 @@ class StatsApi {
            const QueueDepthHistory& queue_depths)
       : registry_(registry), devices_(devices), queue_depths_(queue_depths) {}
 
-  // Query: optional window=N (seconds, 10..300; default 120). 400 with a
-  // message for anything else.
+  // Query: optional window=N (seconds, 10..300; default 120), parsed by
+  // ParseHttpQuery (server/http_query.h); unknown parameters are ignored. 400
+  // with a JSON "error" for a malformed or over-long query, a repeated window or
+  // one out of range.
   HttpReply Handle(const HttpRequest& request) const;
 
   // The JSON document for the last `window_seconds` complete seconds.

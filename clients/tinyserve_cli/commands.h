@@ -17,9 +17,26 @@ struct Connection {
   std::string server;
   double timeout_seconds = 30;
   std::shared_ptr<grpc::Channel> channel;
-  // A context with the call deadline set.
+  // Sent as "authorization: Bearer <token>" on every call when set.
+  std::string bearer_token;
+  // A context with the call deadline (and the token) set.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 };
+
+// How the CLI reaches the server (--tls*, --token_file).
+struct ChannelSecurity {
+  bool tls = false;             // TLS with the system's roots unless tls_ca_file
+  std::string tls_ca_file;      // PEM CA(s) that signed the server's certificate
+  std::string tls_cert_file;    // PEM client certificate (mutual TLS), with tls_key_file
+  std::string tls_key_file;
+  std::string tls_server_name;  // name checked against the server's certificate
+  std::string token_file;       // bearer token, surrounding whitespace trimmed
+};
+
+// Reads the files and makes `c.channel` (and `c.bearer_token`); an error names
+// the flag: INVALID_ARGUMENT for flags that do not go together,
+// FAILED_PRECONDITION for a file that cannot be read or is not what it should be.
+absl::Status Connect(const ChannelSecurity& security, Connection& c);
 
 struct ClassifyArgs {
   std::string model;

@@ -1,20 +1,104 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/tinyserve_cli/commands.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace tinyserve::cli {
+namespace {
+
+// Certificates, keys and tokens are small; a larger file is not one of them.
+constexpr std::streamsize kMaxSecurityFileBytes = 1 << 20;
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat(flag, ": cannot read ", path));
+  std::string contents(static_cast<size_t>(kMaxSecurityFileBytes) + 1, '\0');
+  in.read(contents.data(), kMaxSecurityFileBytes + 1);
+  if (in.bad()) return absl::FailedPreconditionError(absl::StrCat(flag, ": cannot read ", path));
+  contents.resize(static_cast<size_t>(in.gcount()));
+  if (contents.size() > static_cast<size_t>(kMaxSecurityFileBytes)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag, ": ", path, " is over ", kMaxSecurityFileBytes, " bytes"));
+  }
+  return contents;
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  auto pem = ReadSmallFile(flag, path);
+  if (pem.ok() && pem->find("-----BEGIN ") == std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(flag, ": ", path, " is not a PEM file"));
+  }
+  return pem;
+}
+
+}  // namespace
 
 std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
                             std::chrono::duration<double>(timeout_seconds)));
+  if (!bearer_token.empty()) context->AddMetadata("authorization", "Bearer " + bearer_token);
   return context;
+}
+
+absl::Status Connect(const ChannelSecurity& security, Connection& c) {
+  if (security.tls_cert_file.empty() != security.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together: set both or neither");
+  }
+  const bool tls = security.tls || !security.tls_ca_file.empty() ||
+                   !security.tls_cert_file.empty();
+  if (!tls && !security.tls_server_name.empty()) {
+    return absl::InvalidArgumentError("--tls_server_name needs TLS (--tls or --tls_ca)");
+  }
+  if (!security.token_file.empty()) {
+    auto token = ReadSmallFile("--token_file", security.token_file);
+    if (!token.ok()) return token.status();
+    c.bearer_token = std::string(absl::StripAsciiWhitespace(*token));
+    if (c.bearer_token.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--token_file: ", security.token_file, " holds no token"));
+    }
+    for (const char ch : c.bearer_token) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u <= 0x20 || u >= 0x7f) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--token_file: ", security.token_file,
+            ": the token must be one line of printable ASCII without spaces"));
+      }
+    }
+  }
+  grpc::ChannelArguments args;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (tls) {
+    grpc::SslCredentialsOptions ssl;
+    if (!security.tls_ca_file.empty()) {
+      auto ca = ReadPem("--tls_ca", security.tls_ca_file);
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *ca;
+    }
+    if (!security.tls_cert_file.empty()) {
+      auto cert = ReadPem("--tls_cert", security.tls_cert_file);
+      if (!cert.ok()) return cert.status();
+      auto key = ReadPem("--tls_key", security.tls_key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *cert;
+      ssl.pem_private_key = *key;
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (!security.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(security.tls_server_name);
+    }
+  }
+  c.channel = grpc::CreateCustomChannel(c.server, credentials, args);
+  return absl::OkStatus();
 }
 
 grpc::Status GetMetadata(const Connection& c, v1::Inference::Stub& stub, const std::string& model,

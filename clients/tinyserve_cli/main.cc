@@ -26,6 +26,23 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", connection.timeout_seconds, "Seconds before a call gives up")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  ChannelSecurity security;
+  app.add_flag("--tls", security.tls,
+               "Connect over TLS, verifying the server with the system's CA certificates "
+               "(implied by --tls_ca and --tls_cert)");
+  app.add_option("--tls_ca", security.tls_ca_file,
+                 "Connect over TLS, verifying the server's certificate with the CA(s) in this "
+                 "PEM file");
+  app.add_option("--tls_cert", security.tls_cert_file,
+                 "Client certificate (PEM) for servers that require one (mutual TLS; needs "
+                 "--tls_key)");
+  app.add_option("--tls_key", security.tls_key_file, "PEM private key of --tls_cert");
+  app.add_option("--tls_server_name", security.tls_server_name,
+                 "Name to check the server's certificate against (default: the host of "
+                 "--server)");
+  app.add_option("--token_file", security.token_file,
+                 "Send the bearer token in this file (surrounding whitespace trimmed) as "
+                 "'authorization: Bearer <token>' on every call");
   bool json = false;
   app.add_flag("--json", json, "Machine-readable JSON output");
 
@@ -208,8 +225,10 @@ Exit: 0 when every step had a successful call; 1 otherwise (after the report) or
 error before the run; 2 for arguments that contradict each other.)");
 
   CLI11_PARSE(app, argc, argv);
-  connection.channel =
-      grpc::CreateChannel(connection.server, grpc::InsecureChannelCredentials());
+  if (absl::Status s = Connect(security, connection); !s.ok()) {
+    return s.code() == absl::StatusCode::kInvalidArgument ? UsageError(std::string(s.message()))
+                                                          : Fail(std::string(s.message()));
+  }
   classify.json = json;
   if (classify_cmd->parsed()) return Classify(connection, classify);
   if (ab_cmd->parsed()) {

@@ -1,11 +1,13 @@
 // tinyserve-model inspect: what a model is made of and what it costs.
 #include <cstdio>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "clients/tinyserve_model/commands.h"
 #include "clients/tinyserve_model/xs3_report.h"
+#include "devices/host/host_executable.h"
 #include "engine/model_stats.h"
 #include "nlohmann/json.hpp"
 
@@ -60,6 +62,8 @@ int Inspect(const InspectArgs& args) {
   if (args.profile && !xs3_executable) {
     return Fail("--profile needs --device xs3 (device '" + args.device + "' has no cycle model)");
   }
+  // On host, which kernel each op was bound to: its SIMD loops or the reference.
+  const auto* host_executable = dynamic_cast<const HostExecutable*>(loaded->executable.get());
   const Model& model = *loaded->model;
   const ModelStats stats = ComputeModelStats(model);
   const size_t arena = loaded->executable->arena_bytes();
@@ -76,6 +80,7 @@ int Inspect(const InspectArgs& args) {
                      {"input_shapes", Shapes(model, op.inputs)},
                      {"output_shapes", Shapes(model, op.outputs)},
                      {"macs", stats.op_macs[op.index]}});
+      if (host_executable) ops.back()["kernel"] = host_executable->op_kernels()[op.index];
     }
     json tensors = json::array();
     for (size_t t = 0; t < graph.tensors.size(); ++t) {
@@ -113,10 +118,13 @@ int Inspect(const InspectArgs& args) {
                 QuantText(model.output(i).quantization).c_str());
   }
   std::printf("\noperators (%zu):\n", model.operators().size());
-  std::printf("  %3s  %-18s %3s  %12s  %s\n", "#", "op", "ver", "MACs", "inputs -> outputs");
+  std::printf("  %3s  %-18s %3s  %12s  %s%s\n", "#", "op", "ver", "MACs",
+              host_executable ? "kernel            " : "", "inputs -> outputs");
   for (const Operator& op : model.operators()) {
-    std::printf("  %3d  %-18s %3d  %12lld  %s -> %s\n", op.index, OpTypeName(op.type).c_str(),
-                op.version, static_cast<long long>(stats.op_macs[op.index]),
+    const std::string kernel =
+        host_executable ? absl::StrFormat("%-18s", host_executable->op_kernels()[op.index]) : "";
+    std::printf("  %3d  %-18s %3d  %12lld  %s%s -> %s\n", op.index, OpTypeName(op.type).c_str(),
+                op.version, static_cast<long long>(stats.op_macs[op.index]), kernel.c_str(),
                 Shapes(model, op.inputs).c_str(), Shapes(model, op.outputs).c_str());
   }
   std::printf("\ntensors (%zu):\n", graph.tensors.size());

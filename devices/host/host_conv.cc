@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "devices/host/host_op_data.h"
 #include "devices/host/host_packing.h"
 #include "devices/host/host_window_rows.h"
 #include "engine/kernels/conv.h"
@@ -15,7 +16,9 @@ namespace {
 constexpr int kMaxCallPixels = 64;
 constexpr int kMaxCallRowPtrs = 1024;
 
-struct HostConvData : OpData {
+struct HostConvData : HostOpData {
+  const char* inner_loops() const override { return isa->name; }
+
   const IsaKernels* isa = nullptr;
   WindowGeometry g;
   bool dense_rows = true;  // a window row is filter_w * in_c contiguous bytes
@@ -156,7 +159,9 @@ void EvalHostConv(const OpData& op_data, const void* const* inputs, void* const*
   }
 }
 
-struct HostFullyConnectedData : OpData {
+struct HostFullyConnectedData : HostOpData {
+  const char* inner_loops() const override { return conv.isa->name; }
+
   HostConvData conv;
   int batches = 0;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "devices/host/host_op_data.h"
 #include "devices/host/host_packing.h"
 #include "devices/host/host_window_rows.h"
 #include "engine/kernels/depthwise_conv.h"
@@ -10,7 +11,9 @@
 namespace tinyserve::host {
 namespace {
 
-struct HostDepthwiseData : OpData {
+struct HostDepthwiseData : HostOpData {
+  const char* inner_loops() const override { return isa->name; }
+
   const IsaKernels* isa = nullptr;
   WindowGeometry g;
   std::vector<int32_t> w;       // [tap][channels padded], int16 zero-extended to int32

@@ -1,6 +1,7 @@
 #include "devices/host/host_device.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,7 +9,9 @@
 #include "devices/host/host_conv.h"
 #include "devices/host/host_depthwise.h"
 #include "devices/host/host_elementwise.h"
+#include "devices/host/host_executable.h"
 #include "devices/host/host_isa.h"
+#include "devices/host/host_op_data.h"
 #include "engine/compiled_model.h"
 #include "engine/util/status_macros.h"
 
@@ -49,11 +52,18 @@ absl::StatusOr<std::shared_ptr<const Executable>> HostDevice::Compile(
     std::shared_ptr<const Model> model) const {
   std::vector<std::unique_ptr<const OpData>> owned;
   std::vector<BoundKernel> kernels;
+  std::vector<std::string> kernel_names;
   kernels.reserve(model->operators().size());
+  kernel_names.reserve(model->operators().size());
   for (const Operator& op : model->operators()) {
     BoundKernel k = SelectHostKernel(*model, op, kernels_, owned);
     if (k.eval == nullptr) {
       TS_ASSIGN_OR_RETURN(k, BindReferenceKernel(*model, op));
+      kernel_names.push_back(kReferenceKernelName);
+    } else {
+      // Every host kernel's data is a HostOpData (a test binds each kind).
+      const auto* data = OpDataAs<host::HostOpData>(*k.data);
+      kernel_names.push_back(absl::StrCat("host:", data != nullptr ? data->inner_loops() : "?"));
     }
     kernels.push_back(k);
   }
@@ -65,7 +75,8 @@ absl::StatusOr<std::shared_ptr<const Executable>> HostDevice::Compile(
             return kernels[op.index];
           },
           std::move(owned)));
-  return std::shared_ptr<const Executable>(std::make_shared<CpuExecutable>(std::move(compiled)));
+  return std::shared_ptr<const Executable>(
+      std::make_shared<HostExecutable>(std::move(compiled), std::move(kernel_names)));
 }
 
 }  // namespace tinyserve

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "devices/host/host_op_data.h"
 #include "engine/kernels/add_sub.h"
 #include "engine/kernels/broadcast.h"
 #include "engine/kernels/pooling.h"
@@ -120,7 +121,9 @@ Loops CoalesceBroadcast(const Broadcast& b) {
 
 constexpr int64_t kMinVectorRow = 16;
 
-struct HostAddData : OpData {
+struct HostAddData : HostOpData {
+  const char* inner_loops() const override { return k->name; }
+
   const ElementwiseKernels* k = nullptr;
   Loops loops;
   AddParams params;          // input 0, input 1
@@ -240,7 +243,9 @@ BoundKernel SelectAdd(const Model& model, const Operator& op, const ElementwiseK
 // ---------------------------------------------------------------------------
 // Pools.
 
-struct HostPoolData : OpData {
+struct HostPoolData : HostOpData {
+  const char* inner_loops() const override { return k->name; }
+
   const PoolData* base = nullptr;
   const ElementwiseKernels* k = nullptr;
   uint32_t magic[kMaxAvgPoolTaps + 1] = {};  // ceil(2^31 / count), count >= 1

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -26,8 +27,11 @@ bool Cancelled(const TransferLimits& limits) {
   return limits.cancelled != nullptr && *limits.cancelled && (*limits.cancelled)();
 }
 
+// Runs on whichever thread handles libusb events (the inventory's event thread
+// or the waiting request thread): the release store orders the transfer's
+// results before the flag the waiter acquires (then frees the transfer).
 void LIBUSB_CALL OnTransferDone(libusb_transfer* transfer) {
-  *static_cast<int*>(transfer->user_data) = 1;
+  std::atomic_ref<int>(*static_cast<int*>(transfer->user_data)).store(1, std::memory_order_release);
 }
 
 timeval ToTimeval(Clock::duration d) {
@@ -145,7 +149,7 @@ absl::Status UsbTransport::Transfer(unsigned char endpoint, unsigned char* data,
   // cancellation never completes they are leaked with the transfer instead of
   // being written after this frame (or the caller's buffer) is gone.
   struct InFlight {
-    int completed = 0;
+    alignas(std::atomic_ref<int>::required_alignment) int completed = 0;
     std::vector<unsigned char> buffer;
   };
   auto in_flight = std::make_unique<InFlight>();
@@ -169,7 +173,7 @@ absl::Status UsbTransport::Transfer(unsigned char endpoint, unsigned char* data,
 
   absl::Status give_up;  // why the transfer was cancelled, when it was
   Clock::time_point cancel_by{};
-  while (in_flight->completed == 0) {
+  while (std::atomic_ref<int>(in_flight->completed).load(std::memory_order_acquire) == 0) {
     const Clock::time_point now = Clock::now();
     if (give_up.ok()) {
       if (Cancelled(limits)) {

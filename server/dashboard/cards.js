@@ -91,7 +91,12 @@ const PANELS = [
         series: [{ metric: 'input_sqnr_db', label: 'SQNR', color: 'c4', points: st.column(c.points, 'input_sqnr_db') }],
         empty: 'no float input',
       }),
-    readout: (c) => fmt.decibels(st.latest(c.points, 'input_sqnr_db')),
+    // NaN/Inf inputs have no SQNR: their count (refused or quantized) is shown beside it.
+    readout: (c) => {
+      const sqnr = fmt.decibels(st.latest(c.points, 'input_sqnr_db'));
+      const nonFinite = st.sumField(c.points, 'input_non_finite');
+      return nonFinite > 0 ? `${sqnr} · ${fmt.number(nonFinite)} NaN/Inf` : sqnr;
+    },
   },
   {
     id: 'saturation',

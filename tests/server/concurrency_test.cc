@@ -175,7 +175,10 @@ TEST(HotReloadTest, LoadingAndUnloadingVersionsUnderLoadFailsNoRequest) {
   const double all = metrics->Sum("tinyserve_requests_total", {{"model", kKws}});
   const double ok = metrics->Sum("tinyserve_requests_total", {{"model", kKws}, {"code", "OK"}});
   EXPECT_EQ(all, ok);
-  EXPECT_EQ(ok, static_cast<double>(load.seen(1) + load.seen(2) + 1));
+  // Series of unloaded versions go (issue 12): only what the versions still
+  // loaded served is counted.
+  EXPECT_GT(ok, 0);
+  EXPECT_LE(ok, static_cast<double>(load.seen(1) + load.seen(2) + 1));
   EXPECT_EQ(metrics->Sum("tinyserve_model_loads_total", {{"model", kKws}, {"result", "success"}}),
             1 + 2 * cycles);
 }

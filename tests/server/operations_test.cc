@@ -179,6 +179,7 @@ TEST(HealthTest, OverallAndPerModelHealthAndReflection) {
   InstallBundledModel(repo.path(), kKws);
   ServerConfig config;
   config.model_repository = repo.path();
+  config.args = {"--reflection"};  // reflection is off by default (docs/security.md)
   auto started = ServerProcess::Start(config);
   ASSERT_TRUE(started.ok()) << started.status();
   ServerProcess& server = **started;

@@ -62,14 +62,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   std::vector<std::string> args = {config.binary,
                                    "--model_repository",
                                    config.model_repository,
-                                   "--address",
-                                   "127.0.0.1",
                                    "--grpc_port",
                                    "0",
                                    "--http_port",
                                    "0",
                                    "--repository_poll_seconds",
                                    absl::StrCat(config.repository_poll_seconds)};
+  if (!config.address.empty()) args.insert(args.begin() + 3, {"--address", config.address});
   args.insert(args.end(), config.args.begin(), config.args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -135,6 +134,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   }
   server->grpc_port_ = std::stoi(match[1].str());
   server->http_port_ = std::stoi(match[2].str());
+  server->channel_credentials_ = config.channel_credentials;
   server->channel_ = server->NewChannel();
   server->inference_ = v1::Inference::NewStub(server->channel_);
   server->admin_ = v1::Admin::NewStub(server->channel_);
@@ -188,10 +188,16 @@ ServerProcess::~ServerProcess() {
 std::string ServerProcess::grpc_address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
 
 std::shared_ptr<grpc::Channel> ServerProcess::NewChannel() const {
+  return NewChannel(channel_credentials_ != nullptr ? channel_credentials_
+                                                    : grpc::InsecureChannelCredentials());
+}
+
+std::shared_ptr<grpc::Channel> ServerProcess::NewChannel(
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) const {
   grpc::ChannelArguments args;
   // A distinct channel gets its own connection (no subchannel sharing).
   args.SetInt("grpc.use_local_subchannel_pool", 1);
-  return grpc::CreateCustomChannel(grpc_address(), grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(grpc_address(), credentials, args);
 }
 
 std::string ServerProcess::Log() const {

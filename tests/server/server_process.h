@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/status.h"
 #include "tinyserve/v1/tinyserve.grpc.pb.h"
 
@@ -50,6 +51,11 @@ struct ServerConfig {
   // changes to the repository only take effect through the Admin API.
   double repository_poll_seconds = 0;
   double ready_timeout_seconds = 60;
+  // --address passed to the server; empty: none (the server's own default).
+  std::string address = "127.0.0.1";
+  // How channel() and NewChannel() connect (e.g. grpc::SslCredentials for a
+  // server started with --tls_cert); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
 };
 
 // tinyserve_test_server on the bundled models with `devices` (e.g.
@@ -59,7 +65,8 @@ ServerConfig PerturbTestServerConfig(const std::string& devices, int perturb_ind
 
 class ServerProcess {
  public:
-  // Starts the server with --grpc_port 0 --http_port 0 --address 127.0.0.1 and
+  // Starts the server with --grpc_port 0 --http_port 0 --address 127.0.0.1
+  // (config.address) and
   // waits for its "tinyserve ready: grpc port N http port M" line. Fails (with
   // the server's log) when it exits or is not ready within the timeout.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const ServerConfig& config);
@@ -80,8 +87,11 @@ class ServerProcess {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::Inference::Stub& inference() { return *inference_; }
   v1::Admin::Stub& admin() { return *admin_; }
-  // A new channel with its own connection.
+  // A new channel with its own connection (config.channel_credentials).
   std::shared_ptr<grpc::Channel> NewChannel() const;
+  // The same with other credentials (e.g. TLS without the CA, to see it fail).
+  std::shared_ptr<grpc::Channel> NewChannel(
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) const;
 
   // Everything the server wrote to stdout and stderr so far.
   std::string Log() const;
@@ -112,6 +122,7 @@ class ServerProcess {
   mutable std::condition_variable cv_;
   std::string log_;        // guarded by mu_
   bool output_closed_ = false;  // guarded by mu_
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Inference::Stub> inference_;
   std::unique_ptr<v1::Admin::Stub> admin_;

@@ -17,6 +17,7 @@ std::optional<OracleModelIndex> FindOracleModel(const std::string& model, std::s
   result.dir = *oracle + "/" + model;
   if (!std::filesystem::exists(result.dir + "/index.json")) {
     *why = "no oracle for " + model + " in " + *oracle;
+    FailIfOracleRequired(*why);
     return std::nullopt;
   }
   result.index = nlohmann::json::parse(std::ifstream(result.dir + "/index.json"));

@@ -7,12 +7,29 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "gtest/gtest.h"
+
 namespace tinyserve::testing {
+
+bool OracleRequired() {
+  const char* env = std::getenv("TINYSERVE_REQUIRE_ORACLE");
+  return env != nullptr && *env != '\0' && std::string(env) != "0";
+}
+
+void FailIfOracleRequired(const std::string& what) {
+  // A failure recorded before the caller's GTEST_SKIP wins: gtest reports the
+  // test as failed, not skipped.
+  if (OracleRequired()) ADD_FAILURE() << what << " (TINYSERVE_REQUIRE_ORACLE is set)";
+}
 
 std::optional<std::string> OracleDir() {
   const char* env = std::getenv("TINYSERVE_ORACLE_DIR");
   std::string dir = env != nullptr && *env != '\0' ? env : TINYSERVE_DEFAULT_ORACLE_DIR;
-  if (!std::filesystem::is_directory(dir)) return std::nullopt;
+  if (!std::filesystem::is_directory(dir)) {
+    FailIfOracleRequired("oracle directory " + dir +
+                         " not found (set TINYSERVE_ORACLE_DIR to TensorFlow Lite Micro's outputs)");
+    return std::nullopt;
+  }
   return dir;
 }
 

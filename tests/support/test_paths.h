@@ -10,8 +10,19 @@
 namespace tinyserve::testing {
 
 // $TINYSERVE_ORACLE_DIR, else the build's default (../shared/oracle beside the
-// repo); nullopt when that directory does not exist.
+// repo); nullopt when that directory does not exist. Callers then skip, but
+// when the oracle is required (OracleRequired()) a missing directory is also
+// recorded as a test failure, so the test fails instead of skipping.
 std::optional<std::string> OracleDir();
+
+// Whether TINYSERVE_REQUIRE_ORACLE is set (to anything but "" or "0"): CI sets
+// it, so that a missing or misplaced oracle fails the run instead of silently
+// skipping every bit-exactness test. On a user's machine it is unset.
+bool OracleRequired();
+
+// Records a failure naming `what` when the oracle is required; otherwise does
+// nothing (the caller skips). For oracle data missing inside an oracle that exists.
+void FailIfOracleRequired(const std::string& what);
 
 // models/<name>/1/model.tflite in the source tree.
 std::string BundledModelPath(const std::string& name);
