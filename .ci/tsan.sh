@@ -53,7 +53,7 @@ if step test; then
   # Only the targets above are built: the others' tests are CTest's
   # <target>_NOT_BUILT placeholders, excluded here.
   ctest --test-dir "$BUILD_DIR" --output-on-failure --parallel "$JOBS" --timeout 600 \
-    -E '_NOT_BUILT$' ${TSAN_TEST_REGEX:+-R "$TSAN_TEST_REGEX"}
+    -E '_NOT_BUILT$|^SoakTest' ${TSAN_TEST_REGEX:+-R "$TSAN_TEST_REGEX"}
   stamp "ctest done"
 fi
 echo "tsan: passed"

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
+#include "server/raw_request.h"
+#include "server/request_names.h"
 
 namespace tinyserve::server {
 
@@ -19,21 +21,19 @@ AdminService::~AdminService() {
   loader_.join();
 }
 
-grpc::ServerUnaryReactor* AdminService::Enqueue(grpc::CallbackServerContext* context,
-                                                std::function<grpc::Status()> work) {
-  auto* reactor = context->DefaultReactor();
+void AdminService::Enqueue(grpc::CallbackServerContext* context,
+                           std::function<absl::Status()> work,
+                           std::function<void(absl::Status)> done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_ && jobs_.size() < max_pending_) {
-      jobs_.push_back(Job{context, reactor, std::move(work)});
+      jobs_.push_back(Job{context, std::move(work), std::move(done)});
       wake_.notify_one();
-      return reactor;
+      return;
     }
   }
-  reactor->Finish(grpc::Status(
-      grpc::StatusCode::RESOURCE_EXHAUSTED,
-      absl::StrCat("too many LoadModel/UnloadModel calls waiting (", max_pending_, "); retry later")));
-  return reactor;
+  done(absl::ResourceExhaustedError(absl::StrCat(
+      "too many LoadModel/UnloadModel calls waiting (", max_pending_, "); retry later")));
 }
 
 void AdminService::RunLoader() {
@@ -46,40 +46,60 @@ void AdminService::RunLoader() {
     const bool stopping = stopping_;
     lock.unlock();
     if (stopping) {
-      job.reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down"));
+      job.done(absl::UnavailableError("server is shutting down"));
     } else if (job.context->IsCancelled()) {
       // Its client gave up (or its deadline passed) while it waited.
-      job.reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued"));
+      job.done(absl::CancelledError("cancelled while queued"));
     } else {
-      job.reactor->Finish(job.work());
+      job.done(job.work());
     }
     lock.lock();
   }
 }
 
 grpc::ServerUnaryReactor* AdminService::LoadModel(grpc::CallbackServerContext* context,
-                                                  const v1::LoadModelRequest* request,
-                                                  v1::LoadModelResponse* response) {
-  return Enqueue(context, [this, request, response] {
-    auto served = registry_.Load(request->model(), request->version());
-    if (served.ok()) {
-      response->set_version((*served)->version());
-      for (const std::string& d : (*served)->device_names()) response->add_devices(d);
-    }
-    return ToGrpcStatus(served.status());
-  });
+                                                  const grpc::ByteBuffer* request_bytes,
+                                                  grpc::ByteBuffer* response_bytes) {
+  return RawUnary<v1::LoadModelRequest, v1::LoadModelResponse>(
+      context, request_bytes, response_bytes,
+      [this, context](const v1::LoadModelRequest& request, v1::LoadModelResponse* response,
+                      std::function<void(absl::Status)> done) {
+        if (absl::Status name = CheckRequestName("model name", request.model()); !name.ok()) {
+          return done(name);
+        }
+        Enqueue(
+            context,
+            [this, &request, response]() -> absl::Status {
+              auto served = registry_.Load(request.model(), request.version());
+              if (!served.ok()) return served.status();
+              response->set_version((*served)->version());
+              for (const std::string& d : (*served)->device_names()) response->add_devices(d);
+              return absl::OkStatus();
+            },
+            std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::UnloadModel(grpc::CallbackServerContext* context,
-                                                    const v1::UnloadModelRequest* request,
-                                                    v1::UnloadModelResponse* response) {
-  return Enqueue(context, [this, request, response] {
-    auto removed = registry_.Unload(request->model(), request->version());
-    if (removed.ok()) {
-      for (int64_t v : *removed) response->add_versions(v);
-    }
-    return ToGrpcStatus(removed.status());
-  });
+                                                    const grpc::ByteBuffer* request_bytes,
+                                                    grpc::ByteBuffer* response_bytes) {
+  return RawUnary<v1::UnloadModelRequest, v1::UnloadModelResponse>(
+      context, request_bytes, response_bytes,
+      [this, context](const v1::UnloadModelRequest& request, v1::UnloadModelResponse* response,
+                      std::function<void(absl::Status)> done) {
+        if (absl::Status name = CheckRequestName("model name", request.model()); !name.ok()) {
+          return done(name);
+        }
+        Enqueue(
+            context,
+            [this, &request, response]() -> absl::Status {
+              auto removed = registry_.Unload(request.model(), request.version());
+              if (!removed.ok()) return removed.status();
+              for (int64_t v : *removed) response->add_versions(v);
+              return absl::OkStatus();
+            },
+            std::move(done));
+      });
 }
 
 }  // namespace tinyserve::server

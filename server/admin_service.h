@@ -17,7 +17,11 @@
 
 namespace tinyserve::server {
 
-class AdminService final : public v1::Admin::CallbackService {
+// Requests arrive as bytes (server/raw_request.h), so a name that is not
+// valid UTF-8 gets INVALID_ARGUMENT rather than gRPC's bare UNIMPLEMENTED.
+class AdminService final
+    : public v1::Admin::WithRawCallbackMethod_LoadModel<
+          v1::Admin::WithRawCallbackMethod_UnloadModel<v1::Admin::CallbackService>> {
  public:
   // At most `max_pending` calls wait for the loader; more are refused
   // RESOURCE_EXHAUSTED at once.
@@ -29,21 +33,21 @@ class AdminService final : public v1::Admin::CallbackService {
   AdminService& operator=(const AdminService&) = delete;
 
   grpc::ServerUnaryReactor* LoadModel(grpc::CallbackServerContext* context,
-                                      const v1::LoadModelRequest* request,
-                                      v1::LoadModelResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* UnloadModel(grpc::CallbackServerContext* context,
-                                        const v1::UnloadModelRequest* request,
-                                        v1::UnloadModelResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
   struct Job {
     grpc::CallbackServerContext* context;
-    grpc::ServerUnaryReactor* reactor;
-    std::function<grpc::Status()> work;  // fills the response
+    std::function<absl::Status()> work;      // fills the response
+    std::function<void(absl::Status)> done;  // ends the call
   };
-  // Queues `work` for the loader, which finishes the call with its status.
-  grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext* context,
-                                    std::function<grpc::Status()> work);
+  // Queues `work` for the loader, which ends the call with done(its status).
+  void Enqueue(grpc::CallbackServerContext* context, std::function<absl::Status()> work,
+               std::function<void(absl::Status)> done);
   void RunLoader();
 
   ModelRegistry& registry_;

@@ -16,32 +16,6 @@ namespace tinyserve::server {
 
 namespace {
 
-// A unary call whose request arrives as bytes (server/raw_request.h):
-// `handler(request, response, done)` runs with the parsed request, and the
-// call ends when it calls done(status). Request and response live until then.
-template <typename Request, typename Response, typename Handler>
-grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request_bytes,
-                                   grpc::ByteBuffer* response_bytes, Handler handler) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  struct Call {
-    Request request;
-    Response response;
-  };
-  auto call = std::make_shared<Call>();
-  if (absl::Status parsed = ParseRequest(*request_bytes, call->request); !parsed.ok()) {
-    reactor->Finish(ToGrpcStatus(parsed));
-    return reactor;
-  }
-  Call& c = *call;
-  handler(c.request, &c.response,
-          [call = std::move(call), reactor, response_bytes](absl::Status status) {
-            if (status.ok()) status = SerializeResponse(call->response, response_bytes);
-            reactor->Finish(ToGrpcStatus(status));
-          });
-  return reactor;
-}
-
 CallContext ContextOf(grpc::CallbackServerContext* context) {
   CallContext call;
   call.deadline = context->deadline();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/util/status_macros.h"
 #include "server/repository_file.h"
+#include "server/safe_text.h"
 
 namespace tinyserve::server {
 namespace fs = std::filesystem;
@@ -33,7 +34,7 @@ absl::Status ModelRepository::ValidateModelName(const std::string& name) {
                   });
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "invalid model name '", name, "' (letters, digits, '_', '-', '.'; not starting with '.')"));
+        "invalid model name '", EchoValue(name), "' (letters, digits, '_', '-', '.'; not starting with '.')"));
   }
   return absl::OkStatus();
 }

@@ -6,9 +6,14 @@
 #ifndef TINYSERVE_SERVER_RAW_REQUEST_H_
 #define TINYSERVE_SERVER_RAW_REQUEST_H_
 
+#include <functional>
+#include <memory>
+
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "server/grpc_status.h"
 
 namespace tinyserve::server {
 
@@ -20,6 +25,33 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 // `response` as the bytes gRPC sends (INTERNAL if protobuf fails to).
 absl::Status SerializeResponse(const google::protobuf::Message& response, grpc::ByteBuffer* out);
+
+// A unary call whose request arrives as bytes: `handler(request, response,
+// done)` runs with the parsed request, and the call ends when it calls
+// done(status) (from any thread). Request and response live until then.
+template <typename Request, typename Response, typename Handler>
+grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request_bytes,
+                                   grpc::ByteBuffer* response_bytes, Handler handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  struct Call {
+    Request request;
+    Response response;
+  };
+  auto call = std::make_shared<Call>();
+  if (absl::Status parsed = ParseRequest(*request_bytes, call->request); !parsed.ok()) {
+    reactor->Finish(ToGrpcStatus(parsed));
+    return reactor;
+  }
+  Call& c = *call;
+  handler(c.request, &c.response,
+          std::function<void(absl::Status)>(
+              [call = std::move(call), reactor, response_bytes](absl::Status status) {
+                if (status.ok()) status = SerializeResponse(call->response, response_bytes);
+                reactor->Finish(ToGrpcStatus(status));
+              }));
+  return reactor;
+}
 
 }  // namespace tinyserve::server
 

@@ -71,6 +71,7 @@ absl::StatusOr<SecuritySetup> SetUpSecurity(const ServerOptions& options) {
 
   std::shared_ptr<grpc::AuthMetadataProcessor> gate;
   if (auth || limiter) gate = std::make_shared<GrpcCallGate>(std::move(auth), std::move(limiter));
+  setup.call_gate = gate;
   auto credentials = MakeServerCredentials(*tls, std::move(gate), loopback);
   if (!credentials.ok()) return credentials.status();
   setup.grpc_credentials = std::move(*credentials);

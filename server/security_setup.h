@@ -18,6 +18,10 @@ namespace tinyserve::server {
 struct SecuritySetup {
   std::string address;  // the host both sides listen on
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials;
+  // The call gate the credentials run (null when none). Held here as well so
+  // it outlives the gRPC server: gRPC drops its own reference on a thread of
+  // its own at shutdown, possibly while a last Process() is returning.
+  std::shared_ptr<grpc::AuthMetadataProcessor> call_gate;
   TlsFiles tls;              // for the HTTP side too (empty: plain HTTP)
   std::string http_bearer_token;  // set with --auth_scope=all only
 };

@@ -142,15 +142,20 @@ grpc::ByteBuffer HandEncodedClassify(const std::string& name) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-grpc::Status RawClassifyCall(ServerProcess& server, const grpc::ByteBuffer& request) {
+grpc::Status RawCall(ServerProcess& server, const std::string& method,
+                     const grpc::ByteBuffer& request) {
   grpc::GenericStub stub(server.channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/tinyserve.v1.Inference/Classify", grpc::StubOptions(), &request,
-                 &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
   return done.get_future().get();
+}
+
+grpc::Status RawClassifyCall(ServerProcess& server, const grpc::ByteBuffer& request) {
+  return RawCall(server, "/tinyserve.v1.Inference/Classify", request);
 }
 
 TEST_F(RequestLimitsTest, InvalidUtf8NameIsInvalidArgumentWithAMessage) {
@@ -165,6 +170,19 @@ TEST_F(RequestLimitsTest, InvalidUtf8NameIsInvalidArgumentWithAMessage) {
   EXPECT_TRUE(absl::StrContains(status.error_message(), "'model'")) << status.error_message();
   // Refused before protobuf parses it: no log line per such request.
   EXPECT_EQ(server_->CountInLog("invalid UTF-8"), 0) << server_->Log();
+  ExpectStillServes();
+}
+
+TEST_F(RequestLimitsTest, InvalidUtf8NameOnAdminIsInvalidArgumentWithAMessage) {
+  // LoadModelRequest and UnloadModelRequest carry the model name in field 1
+  // too; the trailing field 5 is unknown to them and skipped.
+  for (const char* method : {"/tinyserve.v1.Admin/LoadModel", "/tinyserve.v1.Admin/UnloadModel"}) {
+    const grpc::Status status = RawCall(*server_, method, HandEncodedClassify("bad\xFF\xFE"));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "'model'")) << status.error_message();
+  }
+  EXPECT_TRUE(RawCall(*server_, "/tinyserve.v1.Admin/LoadModel", HandEncodedClassify(kHello)).ok());
   ExpectStillServes();
 }
 
