@@ -40,9 +40,12 @@ std::string ClientKey(bool has_token, const grpc::AuthContext& context) {
 GrpcCallGate::GrpcCallGate(std::optional<AuthPolicy> auth, std::unique_ptr<RateLimiter> limiter)
     : auth_(std::move(auth)), limiter_(std::move(limiter)) {}
 
+GrpcCallGate::~GrpcCallGate() { std::unique_lock<std::shared_mutex> last(lifetime_); }
+
 grpc::Status GrpcCallGate::Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
                                    OutputMetadata* consumed_auth_metadata,
                                    OutputMetadata* /*response_metadata*/) {
+  std::shared_lock<std::shared_mutex> alive(lifetime_);
   const absl::string_view path = Find(auth_metadata, ":path").value_or("");
   const std::optional<absl::string_view> authorization = Find(auth_metadata, "authorization");
   bool has_token = false;

@@ -255,7 +255,12 @@ TEST(DrainTest, SigtermFinishesInFlightRequestsRefusesNewOnesAndExitsZero) {
     const grpc::Status status =
         Classify(server.inference(), RawRequest(kHello, {0}, "ref"), &response, seconds(5));
     EXPECT_FALSE(status.ok()) << "a new request on an open connection was accepted while draining";
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    // gRPC answers UNAVAILABLE once the connection has its GOAWAY; a call that
+    // races it (seen on slow, sanitized builds) is CANCELLED by the shutting
+    // down server instead. Either way it never ran.
+    EXPECT_TRUE(status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                status.error_code() == grpc::StatusCode::CANCELLED)
+        << status.error_code() << " " << status.error_message();
   }
   int still_running = 0;
   for (auto& call : in_flight) still_running += call->done() ? 0 : 1;
