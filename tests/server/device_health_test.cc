@@ -407,8 +407,16 @@ TEST(DeviceHealthTest, ShadowRunsToADownDeviceAreDropped) {
     const grpc::Status status = Classify(s.inference(), RawRequest(kModel, {0}), &response);
     ASSERT_TRUE(status.ok()) << status.error_message();  // the caller never sees the shadow
   }
+  // A shadow run is recorded after the caller is answered: poll for it.
+  const auto dropped_by = std::chrono::steady_clock::now() + milliseconds(10000);
   auto metrics = ScrapeMetrics(s.http_port());
   ASSERT_TRUE(metrics.ok()) << metrics.status();
+  while (metrics->Sum("tinyserve_shadow_total", dropped) < 3 &&
+         std::chrono::steady_clock::now() < dropped_by) {
+    std::this_thread::sleep_for(milliseconds(20));
+    metrics = ScrapeMetrics(s.http_port());
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+  }
   EXPECT_EQ(metrics->Sum("tinyserve_shadow_total", dropped), 3);
   EXPECT_EQ(s.CountInLog("fakeboard@a: invoke #"), 0);
 
