@@ -49,6 +49,12 @@ class AdminService final
   void Enqueue(grpc::CallbackServerContext* context, std::function<absl::Status()> work,
                std::function<void(absl::Status)> done);
   void RunLoader();
+  // One Admin call: parse the request, check its model name, then run
+  // `work(request, response)` on the loader thread.
+  template <typename Request, typename Response, typename Work>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  const grpc::ByteBuffer* request_bytes,
+                                  grpc::ByteBuffer* response_bytes, Work work);
 
   ModelRegistry& registry_;
   const std::size_t max_pending_;
