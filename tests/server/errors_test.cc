@@ -50,15 +50,6 @@ class ErrorsTest : public SharedServerTest<ErrorsTest> {
     repo_.reset();
   }
 
-  // A good request still succeeds (after an error).
-  static void ExpectStillServes() {
-    v1::ClassifyResponse response;
-    const grpc::Status status =
-        Classify(server_->inference(), RawRequest("hello_world_int8", {0}), &response);
-    EXPECT_TRUE(status.ok()) << "a good request failed after an error: " << status.error_message();
-    EXPECT_EQ(response.model(), "hello_world_int8");
-  }
-
   // Classify fails with `code` and a message holding every fragment.
   static void ExpectClassifyFails(const v1::ClassifyRequest& request, grpc::StatusCode code,
                                   const std::vector<std::string>& fragments) {

@@ -51,12 +51,6 @@ class RequestLimitsTest : public SharedServerTest<RequestLimitsTest> {
     repo_.reset();
   }
 
-  static void ExpectStillServes() {
-    v1::ClassifyResponse response;
-    const grpc::Status status = Classify(server_->inference(), RawRequest(kHello, {0}), &response);
-    EXPECT_TRUE(status.ok()) << "a good request failed after a bad one: "
-                             << status.error_message();
-  }
 
   static void ExpectShortInvalidArgument(const grpc::Status& status, const std::string& says) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();

@@ -35,6 +35,14 @@ class SharedServerTest : public ::testing::Test {
   static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
 
+  // After a bad request: a good one to `model` still succeeds.
+  static void ExpectStillServes(const std::string& model = "hello_world_int8") {
+    v1::ClassifyResponse response;
+    const grpc::Status status = Classify(server_->inference(), RawRequest(model, {0}), &response);
+    EXPECT_TRUE(status.ok()) << "a good request failed after a bad one: " << status.error_message();
+    EXPECT_EQ(response.model(), model);
+  }
+
   static inline std::unique_ptr<ServerProcess> server_;
   static inline std::string start_error_;
 };
