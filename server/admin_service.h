@@ -1,17 +1,9 @@
-// gRPC adapter of tinyserve.v1.Admin: model lifecycle through the registry.
-// Loads and unloads wait for the registry's load lock and compile models, so
-// they run on the service's own loader thread, never on a gRPC callback
-// thread: however slow a load, every other RPC keeps being answered.
+// gRPC adapter of tinyserve.v1.Admin: model lifecycle through the registry,
+// run on the server's ModelLoader thread (never on a gRPC callback thread).
 #ifndef TINYSERVE_SERVER_ADMIN_SERVICE_H_
 #define TINYSERVE_SERVER_ADMIN_SERVICE_H_
 
-#include <condition_variable>
-#include <cstddef>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
-
+#include "server/model_loader.h"
 #include "server/model_registry.h"
 #include "tinyserve/v1/tinyserve.grpc.pb.h"
 
@@ -23,12 +15,8 @@ class AdminService final
     : public v1::Admin::WithRawCallbackMethod_LoadModel<
           v1::Admin::WithRawCallbackMethod_UnloadModel<v1::Admin::CallbackService>> {
  public:
-  // At most `max_pending` calls wait for the loader; more are refused
-  // RESOURCE_EXHAUSTED at once.
-  explicit AdminService(ModelRegistry& registry, std::size_t max_pending = 64);
-  // Finishes calls still queued (UNAVAILABLE) and joins the loader. Destroy
-  // after the grpc::Server has shut down.
-  ~AdminService() override;
+  AdminService(ModelRegistry& registry, ModelLoader& loader)
+      : registry_(registry), loader_(loader) {}
   AdminService(const AdminService&) = delete;
   AdminService& operator=(const AdminService&) = delete;
 
@@ -40,15 +28,6 @@ class AdminService final
                                         grpc::ByteBuffer* response) override;
 
  private:
-  struct Job {
-    grpc::CallbackServerContext* context;
-    std::function<absl::Status()> work;      // fills the response
-    std::function<void(absl::Status)> done;  // ends the call
-  };
-  // Queues `work` for the loader, which ends the call with done(its status).
-  void Enqueue(grpc::CallbackServerContext* context, std::function<absl::Status()> work,
-               std::function<void(absl::Status)> done);
-  void RunLoader();
   // One Admin call: parse the request, check its model name, then run
   // `work(request, response)` on the loader thread.
   template <typename Request, typename Response, typename Work>
@@ -57,12 +36,7 @@ class AdminService final
                                   grpc::ByteBuffer* response_bytes, Work work);
 
   ModelRegistry& registry_;
-  const std::size_t max_pending_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Job> jobs_;  // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::thread loader_;  // last: starts once everything above exists
+  ModelLoader& loader_;
 };
 
 }  // namespace tinyserve::server

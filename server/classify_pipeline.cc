@@ -389,4 +389,14 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
   }
 }
 
+// Interim: replaced by the protocol-neutral core (issue 13).
+void ClassifyPipeline::Classify(const InferRequest&, InferResult*, CallContext,
+                                std::function<void(absl::Status)> done) const {
+  done(absl::UnimplementedError("not yet"));
+}
+void ClassifyPipeline::Compare(const CompareRequest&, CompareResult*, CallContext,
+                               std::function<void(absl::Status)> done) const {
+  done(absl::UnimplementedError("not yet"));
+}
+
 }  // namespace tinyserve::server

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "server/device_manager.h"
 #include "server/device_run.h"
+#include "server/inference_types.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "tinyserve/v1/tinyserve.pb.h"
@@ -22,6 +23,13 @@ class ClassifyPipeline {
   ClassifyPipeline(const ModelRegistry& registry, const DeviceManager& devices,
                    ServerMetrics& metrics, int default_top_k = 5)
       : registry_(registry), devices_(devices), metrics_(metrics), default_top_k_(default_top_k) {}
+
+  // Protocol-neutral forms (InferRequest views must stay valid until the
+  // call returns, `result` until `done`).
+  void Classify(const InferRequest& request, InferResult* result, CallContext call,
+                std::function<void(absl::Status)> done) const;
+  void Compare(const CompareRequest& request, CompareResult* result, CallContext call,
+               std::function<void(absl::Status)> done) const;
 
   // Calls `done` exactly once: inline when the request fails before queueing,
   // otherwise on the device's worker thread. `request` and `response` must stay

@@ -26,6 +26,8 @@
 #include "server/classify_pipeline.h"
 #include "server/http_server.h"
 #include "server/inference_service.h"
+#include "server/kserve_core.h"
+#include "server/model_loader.h"
 #include "server/live_stats.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
@@ -254,7 +256,12 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
 
   ClassifyPipeline pipeline(registry, **devices, metrics, options.default_top_k);
   InferenceService inference(pipeline, registry, **devices);
-  AdminService admin(registry);
+  // Before the services that queue on it: destroyed after the gRPC server.
+  ModelLoader loader;
+  AdminService admin(registry, loader);
+  // KServe v2 is ready exactly when the gRPC health service says SERVING.
+  kserve::Core kserve_core(registry, pipeline, loader,
+                           [&health] { return health.load() != nullptr; });
 
   grpc::EnableDefaultHealthCheckService(true);
   if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
