@@ -12,6 +12,7 @@ PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev libspdlog-dev libstb-dev
   libusb-1.0-0-dev umockdev libumockdev-dev
   chromium curl jq
+  python3-venv libb64-0d
 )
 
 missing=()

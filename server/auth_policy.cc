@@ -81,7 +81,10 @@ bool IsHealthCheckMethod(absl::string_view method_path) {
 bool AuthPolicy::Protects(absl::string_view method_path) const {
   if (IsHealthCheckMethod(method_path)) return false;
   if (scope_ == AuthScope::kAll) return true;
-  return absl::StartsWith(method_path, "/tinyserve.v1.Admin/");
+  // Model lifecycle is admin scope in either API; everything else is inference.
+  return absl::StartsWith(method_path, "/tinyserve.v1.Admin/") ||
+         method_path == "/inference.GRPCInferenceService/RepositoryModelLoad" ||
+         method_path == "/inference.GRPCInferenceService/RepositoryModelUnload";
 }
 
 bool AuthPolicy::Matches(std::optional<absl::string_view> authorization) const {

@@ -13,7 +13,6 @@
 #include "absl/strings/str_join.h"
 #include "server/output_comparison.h"
 #include "server/request_names.h"
-#include "server/safe_text.h"
 #include "spdlog/spdlog.h"
 
 namespace tinyserve::server {
@@ -94,11 +93,6 @@ void FailBeforeRun(const DeviceBinding& binding, const CallContext& call, absl::
   done(std::move(status));
 }
 
-// NaN and +-Inf values of a request's float input (refused ones count too).
-int64_t NonFiniteCount(const v1::FloatTensor* input) {
-  return input == nullptr ? 0 : FindNonFinite(input->values()).count;
-}
-
 int64_t UnixMicrosAt(Clock::time_point when) {
   const auto age = Clock::now() - when;
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -118,15 +112,15 @@ struct ShadowJob {
 };
 
 void RecordShadowOutcome(const ShadowJob& job, const ComparedOutputs& primary,
-                         const v1::ClassifyResponse& shadow_response, absl::Status status) {
+                         const InferResult& shadow_result, absl::Status status) {
   ShadowTraffic& shadow = *job.served->shadow();
   // Queue refusals are the designed overload behaviour, not failures.
   if (absl::IsResourceExhausted(status) || absl::IsUnavailable(status)) {
     shadow.RecordDropped(job.primary);
     return;
   }
-  absl::StatusOr<v1::PairComparison> comparison =
-      status.ok() ? CompareOutputs(primary, OutputsOf(shadow_response)) : status;
+  absl::StatusOr<PairDifference> comparison =
+      status.ok() ? CompareOutputs(primary, OutputsOf(shadow_result)) : status;
   if (!comparison.ok()) {
     const int64_t errors = shadow.RecordError(job.primary);
     if ((errors & (errors - 1)) == 0) {  // 1st, 2nd, 4th, ...: a broken device cannot flood the log
@@ -136,10 +130,10 @@ void RecordShadowOutcome(const ShadowJob& job, const ComparedOutputs& primary,
     }
     return;
   }
-  comparison->set_device_a(job.primary);
-  comparison->set_device_b(shadow.device());
-  shadow.RecordCompared(job.primary, *comparison, job.input->bytes, job.arrival_unix_micros);
-  job.served->binding(job.primary)->metrics->live().RecordShadow(!comparison->bit_exact(),
+  comparison->device_a = job.primary;
+  comparison->device_b = shadow.device();
+  shadow.RecordCompared(job.primary, *comparison, job.input->tensors, job.arrival_unix_micros);
+  job.served->binding(job.primary)->metrics->live().RecordShadow(!comparison->bit_exact,
                                                                  LiveNowSecond());
 }
 
@@ -155,18 +149,18 @@ void StartShadowRun(ShadowJob job, ComparedOutputs primary, const DeviceManager&
     return;
   }
   const DeviceBinding* binding = *selected;
-  auto response = std::make_shared<v1::ClassifyResponse>();
+  auto result = std::make_shared<InferResult>();
   DeviceRun run;
   run.served = job.served;
   run.binding = binding;
   run.input = job.input;
   run.top_k = job.top_k;
-  run.response = response.get();
+  run.result = result.get();
   run.record_request = false;
   run.max_queue_depth = std::max(1, binding->device->scheduler->capacity() / 2);
   run.done = [job = std::move(job), primary = std::move(primary),
-              response](absl::Status status) {
-    RecordShadowOutcome(job, primary, *response, std::move(status));
+              result](absl::Status status) {
+    RecordShadowOutcome(job, primary, *result, std::move(status));
   };
   SubmitDeviceRun(std::move(run));
 }
@@ -176,7 +170,7 @@ void StartShadowRun(ShadowJob job, ComparedOutputs primary, const DeviceManager&
 struct CompareState {
   std::shared_ptr<const ServedModel> served;
   std::vector<const DeviceBinding*> bindings;  // request order
-  v1::CompareResponse* response = nullptr;
+  CompareResult* result = nullptr;
   ServerMetrics* metrics = nullptr;
   std::function<void(absl::Status)> done;
   std::atomic<bool> failed{false};
@@ -187,23 +181,23 @@ struct CompareState {
 
 void FinishCompare(CompareState& state) {
   if (!state.first_error.ok()) return state.done(state.first_error);
-  v1::CompareResponse& response = *state.response;
+  CompareResult& compared = *state.result;
   std::vector<ComparedOutputs> outputs;
-  outputs.reserve(response.results_size());
-  for (const v1::DeviceResult& r : response.results()) outputs.push_back(OutputsOf(r.response()));
+  outputs.reserve(compared.results.size());
+  for (const InferResult& r : compared.results) outputs.push_back(OutputsOf(r));
   const int64_t now = LiveNowSecond();
   for (size_t i = 0; i < outputs.size(); ++i) {
     for (size_t j = i + 1; j < outputs.size(); ++j) {
       auto comparison = CompareOutputs(outputs[i], outputs[j]);
       if (!comparison.ok()) return state.done(comparison.status());
-      const std::string& a = response.results(static_cast<int>(i)).device();
-      const std::string& b = response.results(static_cast<int>(j)).device();
-      comparison->set_device_a(a);
-      comparison->set_device_b(b);
+      const std::string& a = compared.devices[i];
+      const std::string& b = compared.devices[j];
+      comparison->device_a = a;
+      comparison->device_b = b;
       const ComparisonResult result = ResultOf(*comparison);
       state.metrics->RecordCompare(state.served->name(), a, b, result);
       state.bindings[i]->metrics->live().RecordCompare(result, now);
-      *response.add_pairs() = std::move(*comparison);
+      compared.pairs.push_back(std::move(*comparison));
     }
   }
   state.done(absl::OkStatus());
@@ -243,34 +237,29 @@ absl::StatusOr<int> ClassifyPipeline::ResolveTopK(const ServedModel& served, int
   return config_top_k > 0 ? config_top_k : default_top_k_;
 }
 
-void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
-                                v1::ClassifyResponse* response, CallContext call,
-                                std::function<void(absl::Status)> done) const {
+void ClassifyPipeline::Classify(const InferRequest& request, InferResult* result,
+                                CallContext call, std::function<void(absl::Status)> done) const {
   if (absl::Status names = CheckRequestNames(request); !names.ok()) {
     metrics_.RecordUnresolved(names.code());
     return done(names);
   }
-  auto served = registry_.Resolve(request.model(), request.version());
+  auto served = registry_.Resolve(request.model, request.version);
   if (!served.ok()) {
     metrics_.RecordUnresolved(served.status().code());
     return done(served.status());
   }
   const std::string& device =
-      request.device().empty() ? (*served)->default_device() : request.device();
+      request.device.empty() ? (*served)->default_device() : request.device;
   auto binding = SelectDevice(**served, device, devices_);
   if (!binding.ok()) {
     metrics_.RecordUnresolved(binding.status().code());
     return done(binding.status());
   }
-  auto top_k = ResolveTopK(**served, request.top_k());
+  auto top_k = ResolveTopK(**served, request.top_k);
   if (!top_k.ok()) return FailBeforeRun(**binding, call, top_k.status(), done);
-  const v1::FloatTensor* float_input = request.has_float_input() ? &request.float_input() : nullptr;
-  auto input = PrepareInput((*served)->model(),
-                            request.has_raw_input() ? &request.raw_input() : nullptr,
-                            float_input != nullptr ? &float_input->values() : nullptr,
-                            request.non_finite());
+  auto input = PrepareInputs((*served)->model(), request.inputs, request.non_finite);
   if (!input.ok()) {
-    return FailBeforeRun(**binding, call, input.status(), done, NonFiniteCount(float_input));
+    return FailBeforeRun(**binding, call, input.status(), done, NonFiniteCount(request.inputs));
   }
 
   DeviceRun run;
@@ -278,7 +267,7 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
   run.binding = *binding;
   run.input = std::make_shared<const PreparedInput>(std::move(*input));
   run.top_k = *top_k;
-  run.response = response;
+  run.result = result;
   ShadowTraffic* shadow = (*served)->shadow();
   const std::string& ran_on = (*binding)->device->info.name;
   // A request already on the shadow device (or on a member of the shadow
@@ -286,11 +275,11 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
   if (shadow != nullptr && shadow->device() != ran_on &&
       !absl::StartsWith(ran_on, shadow->device() + "@") && shadow->Sample()) {
     ShadowJob job{*served, ran_on, run.input, *top_k, UnixMicrosAt(call.received)};
-    run.done = [response, done = std::move(done), job = std::move(job),
+    run.done = [result, done = std::move(done), job = std::move(job),
                 devices = &devices_](absl::Status status) mutable {
-      // Copied before answering: after done() the response belongs to gRPC.
+      // Copied before answering: after done() the result belongs to the caller.
       std::optional<ComparedOutputs> primary;
-      if (status.ok()) primary = OutputsOf(*response);
+      if (status.ok()) primary = OutputsOf(*result);
       done(std::move(status));
       if (primary) StartShadowRun(std::move(job), std::move(*primary), *devices);
     };
@@ -301,30 +290,31 @@ void ClassifyPipeline::Classify(const v1::ClassifyRequest& request,
   SubmitDeviceRun(std::move(run));
 }
 
-void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareResponse* response,
+void ClassifyPipeline::Compare(const CompareRequest& compare, CompareResult* result,
                                CallContext call, std::function<void(absl::Status)> done) const {
   auto fail = [&](absl::Status status) {
     metrics_.RecordUnresolved(status.code());
     done(std::move(status));
   };
-  if (absl::Status names = CheckRequestNames(request); !names.ok()) return fail(names);
-  if (request.devices_size() < 2) {
+  const InferRequest& request = compare.request;
+  if (absl::Status names = CheckRequestNames(compare); !names.ok()) return fail(names);
+  if (compare.devices.size() < 2) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
-        "Compare needs at least two devices, got ", request.devices_size())));
+        "Compare needs at least two devices, got ", compare.devices.size())));
   }
   std::set<std::string> seen;
-  for (const std::string& device : request.devices()) {
+  for (const std::string& device : compare.devices) {
     if (device.empty()) return fail(absl::InvalidArgumentError("a device name is empty"));
     if (!seen.insert(device).second) {
       return fail(absl::InvalidArgumentError(
           absl::StrCat("device '", device, "' is named twice; Compare needs distinct devices")));
     }
   }
-  auto served = registry_.Resolve(request.model(), request.version());
+  auto served = registry_.Resolve(request.model, request.version);
   if (!served.ok()) return fail(served.status());
   auto state = std::make_shared<CompareState>();
   std::map<const DeviceBinding*, std::string> chosen;  // binding -> the name that chose it
-  for (const std::string& device : request.devices()) {
+  for (const std::string& device : compare.devices) {
     auto binding = SelectDevice(**served, device, devices_);
     if (!binding.ok()) return fail(binding.status());
     // Refused before anything runs, naming the device: no partial Compare.
@@ -338,17 +328,13 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
     }
     state->bindings.push_back(*binding);
   }
-  auto top_k = ResolveTopK(**served, request.top_k());
+  auto top_k = ResolveTopK(**served, request.top_k);
   if (!top_k.ok()) return fail(top_k.status());
-  const v1::FloatTensor* float_input = request.has_float_input() ? &request.float_input() : nullptr;
-  auto prepared = PrepareInput((*served)->model(),
-                               request.has_raw_input() ? &request.raw_input() : nullptr,
-                               float_input != nullptr ? &float_input->values() : nullptr,
-                               request.non_finite());
+  auto prepared = PrepareInputs((*served)->model(), request.inputs, request.non_finite);
   if (!prepared.ok()) {
     // Refused values count on every device they were meant for, as accepted
     // ones do (each device's run records its input).
-    if (const int64_t non_finite = NonFiniteCount(float_input); non_finite > 0) {
+    if (const int64_t non_finite = NonFiniteCount(request.inputs); non_finite > 0) {
       for (const DeviceBinding* binding : state->bindings) {
         binding->metrics->RecordNonFinite(non_finite);
       }
@@ -357,13 +343,14 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
   }
   const auto input = std::make_shared<const PreparedInput>(std::move(*prepared));
 
-  response->set_model(ValidUtf8((*served)->name()));
-  response->set_version((*served)->version());
+  result->model = (*served)->name();
+  result->version = (*served)->version();
+  result->devices = compare.devices;
   // Every result exists before any run starts: workers then fill distinct,
-  // already-allocated messages concurrently.
-  for (const std::string& device : request.devices()) response->add_results()->set_device(device);
+  // already-allocated results concurrently.
+  result->results.assign(compare.devices.size(), InferResult());
   state->served = *served;
-  state->response = response;
+  state->result = result;
   state->metrics = &metrics_;
   state->done = std::move(done);
   state->pending = state->bindings.size();
@@ -377,7 +364,7 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
     run.binding = state->bindings[i];
     run.input = input;
     run.top_k = *top_k;
-    run.response = response->mutable_results(static_cast<int>(i))->mutable_response();
+    run.result = &result->results[i];
     run.call.received = call.received;
     run.call.deadline = call.deadline;
     run.call.cancelled = [cancelled = call.cancelled, state = std::weak_ptr<CompareState>(state)] {
@@ -387,16 +374,6 @@ void ClassifyPipeline::Compare(const v1::CompareRequest& request, v1::CompareRes
     run.done = [state, i](absl::Status status) { CompleteDevice(state, i, std::move(status)); };
     SubmitDeviceRun(std::move(run));
   }
-}
-
-// Interim: replaced by the protocol-neutral core (issue 13).
-void ClassifyPipeline::Classify(const InferRequest&, InferResult*, CallContext,
-                                std::function<void(absl::Status)> done) const {
-  done(absl::UnimplementedError("not yet"));
-}
-void ClassifyPipeline::Compare(const CompareRequest&, CompareResult*, CallContext,
-                               std::function<void(absl::Status)> done) const {
-  done(absl::UnimplementedError("not yet"));
 }
 
 }  // namespace tinyserve::server

@@ -14,7 +14,6 @@
 #include "server/inference_types.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
-#include "tinyserve/v1/tinyserve.pb.h"
 
 namespace tinyserve::server {
 
@@ -24,26 +23,19 @@ class ClassifyPipeline {
                    ServerMetrics& metrics, int default_top_k = 5)
       : registry_(registry), devices_(devices), metrics_(metrics), default_top_k_(default_top_k) {}
 
-  // Protocol-neutral forms (InferRequest views must stay valid until the
-  // call returns, `result` until `done`).
+  // Calls `done` exactly once: inline when the request fails before queueing,
+  // otherwise on the device's worker thread. `request`'s views must stay
+  // valid until this returns; `result` until `done`, and it is not touched after.
   void Classify(const InferRequest& request, InferResult* result, CallContext call,
                 std::function<void(absl::Status)> done) const;
-  void Compare(const CompareRequest& request, CompareResult* result, CallContext call,
-               std::function<void(absl::Status)> done) const;
-
-  // Calls `done` exactly once: inline when the request fails before queueing,
-  // otherwise on the device's worker thread. `request` and `response` must stay
-  // valid until then; neither is touched after `done`.
-  void Classify(const v1::ClassifyRequest& request, v1::ClassifyResponse* response,
-                CallContext call, std::function<void(absl::Status)> done) const;
 
   // The same input on every requested device (each through its own queue,
   // with the call's deadline and cancellation), then every pair compared.
   // `done` as for Classify, once the last device has answered; a device that
   // fails fails the call (with that device's status, naming it) and skips the
   // runs still queued on the others.
-  void Compare(const v1::CompareRequest& request, v1::CompareResponse* response,
-               CallContext call, std::function<void(absl::Status)> done) const;
+  void Compare(const CompareRequest& request, CompareResult* result, CallContext call,
+               std::function<void(absl::Status)> done) const;
 
  private:
   absl::StatusOr<int> ResolveTopK(const ServedModel& served, int requested) const;

@@ -7,8 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "engine/quant/tensor_quantization.h"
 #include "server/postprocess.h"
-#include "server/proto_conversion.h"
-#include "server/safe_text.h"
 
 namespace tinyserve::server {
 namespace {
@@ -41,82 +39,67 @@ absl::Status NamingDevice(const RunningDevice& device, const absl::Status& statu
 void FillOutputs(RunState& state, const Session& session) {
   const ServedModel& served = *state.run.served;
   const Model& model = served.model();
-  v1::ClassifyResponse& response = *state.run.response;
-  std::vector<float> output0;
+  InferResult& result = *state.run.result;
+  result.outputs.clear();
+  result.outputs.reserve(static_cast<size_t>(model.num_outputs()));
   for (int i = 0; i < model.num_outputs(); ++i) {
     const TensorInfo& tensor = model.output(i);
     const auto bytes = session.output(i);
-    v1::OutputTensor* out = response.add_outputs();
-    FillTensorSpec(tensor, out->mutable_spec());
-    out->set_raw(bytes.data(), bytes.size());
-    std::vector<float> values = Dequantize(tensor, bytes);
-    out->mutable_values()->Assign(values.begin(), values.end());
+    OutputTensorResult& out = result.outputs.emplace_back();
+    out.info = tensor;
+    out.raw.assign(bytes.begin(), bytes.end());
+    out.values = Dequantize(tensor, bytes);
     state.outputs_at_rails += CountAtRails(tensor, bytes);
-    if (i == 0) output0 = std::move(values);
   }
+  const std::vector<float>& output0 = result.outputs.front().values;
   switch (served.kind()) {
     case v1::REGRESSOR:
-      if (!output0.empty()) response.set_score(output0[0]);
+      if (!output0.empty()) result.score = output0[0];
       break;
     case v1::AUTOENCODER: {
-      const std::vector<float> input = Dequantize(model.input(0), state.run.input->bytes);
-      response.set_score(MeanSquaredError(input, output0));
+      const std::vector<float> input =
+          Dequantize(model.input(0), state.run.input->tensors.front());
+      result.score = MeanSquaredError(input, output0);
       break;
     }
     default: {
-      const TensorInfo& tensor = model.output(0);
-      const auto bytes = session.output(0);
+      const OutputTensorResult& out0 = result.outputs.front();
       for (const RankedClass& c : TopK(output0, state.run.top_k)) {
-        v1::ClassScore* score = response.add_classes();
-        score->set_index(c.index);
+        ClassResult& score = result.classes.emplace_back();
+        score.index = c.index;
         if (c.index < static_cast<int>(served.labels().size())) {
-          score->set_label(ValidUtf8(served.labels()[c.index]));
+          score.label = served.labels()[c.index];
         }
-        score->set_score(c.score);
-        score->set_raw(QuantizedValue(tensor, bytes, c.index));
+        score.score = c.score;
+        score.raw = QuantizedValue(out0.info, out0.raw, c.index);
       }
     }
   }
 }
 
-void FillMetricsBlock(const RunState& state) {
+void FillFigures(const RunState& state) {
   const DeviceRun& run = state.run;
-  v1::RequestMetrics* m = run.response->mutable_metrics();
-  v1::LatencyMicros* latency = m->mutable_latency_us();
-  latency->set_queue(state.stages.queue * 1e6);
-  latency->set_quantize(state.stages.quantize * 1e6);
-  latency->set_device(state.stages.device * 1e6);
-  latency->set_postprocess(state.stages.postprocess * 1e6);
-  latency->set_total(state.stages.total * 1e6);
-  m->set_device(ValidUtf8(run.binding->device->info.name));
-  m->set_device_kind(ValidUtf8(run.binding->device->info.kind));
-  if (state.cycles) m->set_device_cycles(*state.cycles);
-  if (state.chip_us) m->set_estimated_chip_us(*state.chip_us);
-  if (state.saturation_events) m->set_device_saturation_events(*state.saturation_events);
-  if (state.link) {
-    v1::LinkMetrics* link = m->mutable_link();
-    link->set_bytes_out(state.link->bytes_out);
-    link->set_bytes_in(state.link->bytes_in);
-    link->set_transfers(state.link->transfers);
-    link->set_host_to_board_us(static_cast<double>(state.link->host_to_board_ns) * 1e-3);
-    link->set_on_board_us(static_cast<double>(state.link->on_board_ns) * 1e-3);
-    link->set_board_to_host_us(static_cast<double>(state.link->board_to_host_ns) * 1e-3);
-  }
-  v1::QuantizationMetrics* q = m->mutable_quantization();
+  RequestFigures& f = run.result->figures;
+  f.stages = state.stages;
+  f.device = run.binding->device->info.name;
+  f.device_kind = run.binding->device->info.kind;
+  f.device_cycles = state.cycles;
+  f.estimated_chip_us = state.chip_us;
+  f.device_saturation_events = state.saturation_events;
+  f.link = state.link;
   const TensorInfo& input = run.served->model().input(0);
-  q->set_input_scale(input.quantization.scale());
-  q->set_input_zero_point(input.quantization.zero_point());
-  if (run.input->quantization) {
-    if (run.input->input_sqnr_db) q->set_input_sqnr_db(*run.input->input_sqnr_db);
-    q->set_input_clipped(run.input->quantization->clipped);
-    q->set_input_non_finite(run.input->non_finite);
-  }
-  q->set_output_at_rails(state.outputs_at_rails);
+  f.input_scale = input.quantization.scale();
+  f.input_zero_point = input.quantization.zero_point();
+  f.float_input = run.input->float_input;
+  f.input_sqnr_db = run.input->input_sqnr_db;
+  f.input_clipped = run.input->clipped;
+  f.input_non_finite = run.input->non_finite;
+  f.output_at_rails = state.outputs_at_rails;
 }
 
 void Finish(std::shared_ptr<RunState> state, absl::Status status) {
   state->stages.total = SecondsSince(state->run.call.received);
-  if (status.ok()) FillMetricsBlock(*state);
+  if (status.ok()) FillFigures(*state);
   if (state->run.record_request) {
     RequestOutcome outcome;
     outcome.code = status.code();
@@ -140,9 +123,11 @@ void RunOnWorker(std::shared_ptr<RunState> state, absl::Status status) {
   SessionPool& pool = *state->run.binding->sessions;
   auto session = pool.Acquire();
   if (!session.ok()) return Finish(std::move(state), session.status());
-  const auto input = (*session)->input(0);
-  const std::vector<uint8_t>& bytes = state->run.input->bytes;
-  std::copy(bytes.begin(), bytes.end(), input.begin());
+  const std::vector<std::vector<uint8_t>>& tensors = state->run.input->tensors;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto input = (*session)->input(static_cast<int>(i));
+    std::copy(tensors[i].begin(), tensors[i].end(), input.begin());
+  }
   // A device that can block (a board) gives up at the call's deadline or
   // when the call is cancelled, so a hung device holds only its own worker.
   InvokeOptions options;
@@ -161,10 +146,10 @@ void RunOnWorker(std::shared_ptr<RunState> state, absl::Status status) {
   state->saturation_events = stats->saturation_events;
   state->link = stats->link;
   const auto post = Clock::now();
-  v1::ClassifyResponse& response = *state->run.response;
-  response.set_model(ValidUtf8(state->run.served->name()));
-  response.set_version(state->run.served->version());
-  response.set_kind(state->run.served->kind());
+  InferResult& result = *state->run.result;
+  result.model = state->run.served->name();
+  result.version = state->run.served->version();
+  result.kind = state->run.served->kind();
   FillOutputs(*state, **session);
   pool.Release(std::move(*session));
   state->stages.postprocess = SecondsSince(post);

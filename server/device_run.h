@@ -1,6 +1,6 @@
 // One prepared input run on one device for one model version: queue on the
-// device's scheduler, run on a pooled session, post-process into a
-// ClassifyResponse (outputs, top-k or score, metrics block) and record the
+// device's scheduler, run on a pooled session, post-process into an
+// InferResult (outputs, top-k or score, request figures) and record the
 // request's metrics. Classify runs one, Compare one per device, shadow traffic
 // one more after the caller has been answered.
 #ifndef TINYSERVE_SERVER_DEVICE_RUN_H_
@@ -11,9 +11,9 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "server/inference_types.h"
 #include "server/request_input.h"
 #include "server/served_model.h"
-#include "tinyserve/v1/tinyserve.pb.h"
 
 namespace tinyserve::server {
 
@@ -32,7 +32,7 @@ struct DeviceRun {
   int top_k = 1;
   CallContext call;
   // Filled when the run succeeds; must stay valid until `done` is called.
-  v1::ClassifyResponse* response = nullptr;
+  InferResult* result = nullptr;
   // Whether the outcome counts as a request of (model, version, device) in
   // Prometheus and the live stats; shadow runs do not.
   bool record_request = true;

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/dashboard/dashboard_assets.h"
 #include "server/http_query.h"
 #include "spdlog/spdlog.h"
@@ -27,20 +29,50 @@ constexpr char kPlainText[] = "text/plain; charset=utf-8";
 // Sent with 401: the scheme the client must use (RFC 6750).
 constexpr char kWwwAuthenticate[] = "WWW-Authenticate: Bearer realm=\"tinyserve\"\r\n";
 
+const HttpServer* ServerOf(const mg_connection* conn) {
+  const mg_context* context = mg_get_context(conn);
+  if (context == nullptr) return nullptr;
+  const auto* civet = static_cast<const CivetServer*>(mg_get_user_data(context));
+  return civet == nullptr ? nullptr : static_cast<const HttpServer*>(civet->getUserContext());
+}
+
+// Whether civetweb 1.15 keeps the connection open after this request when
+// keep-alive is enabled and the request was read whole: the client's
+// Connection header decides, else HTTP/1.1 means yes.
+bool ClientKeepsAlive(const mg_connection* conn) {
+  if (const char* connection = mg_get_header(conn, "Connection"); connection != nullptr) {
+    for (absl::string_view option : absl::StrSplit(connection, ',')) {
+      if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(option), "keep-alive")) return true;
+    }
+    return false;
+  }
+  const mg_request_info* info = mg_get_request_info(conn);
+  return info != nullptr && info->http_version != nullptr &&
+         std::strcmp(info->http_version, "1.1") == 0;
+}
+
 // Writes a whole response; `extra_headers` are complete "Name: value\r\n" lines.
-// HEAD gets the headers GET would have, without the body.
-void SendReply(mg_connection* conn, const HttpReply& reply, bool head,
+// HEAD gets the headers GET would have, without the body. `close` ends the
+// connection after it (civetweb is told too); otherwise it stays open when
+// keep-alive is on and the client wants it.
+void SendReply(mg_connection* conn, const HttpReply& reply, bool head, bool close,
                const char* extra_headers = "") {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\n"
-            "Content-Type: %s\r\n"
-            "Content-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n"
-            "%s"
-            "Connection: close\r\n\r\n",
-            reply.status, mg_get_response_code_text(conn, reply.status),
-            reply.content_type.c_str(), reply.body.size(), extra_headers);
-  if (!head) mg_write(conn, reply.body.data(), reply.body.size());
+  const HttpServer* http = ServerOf(conn);
+  if (close) mg_disable_connection_keep_alive(conn);
+  const bool keep_alive =
+      !close && http != nullptr && http->keep_alive() && ClientKeepsAlive(conn);
+  // Head and body leave in one write: two small writes on a kept-alive
+  // connection meet Nagle's algorithm and the client's delayed ACK (~40 ms
+  // per request).
+  std::string out = absl::StrCat(
+      "HTTP/1.1 ", reply.status, " ", mg_get_response_code_text(conn, reply.status),
+      "\r\nContent-Type: ", reply.content_type, "\r\nContent-Length: ", reply.body.size(),
+      "\r\nCache-Control: no-store\r\n");
+  for (const auto& [name, value] : reply.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  absl::StrAppend(&out, extra_headers, "Connection: ", keep_alive ? "keep-alive" : "close",
+                  "\r\n\r\n");
+  if (!head) out.append(reply.body);
+  mg_write(conn, out.data(), out.size());
 }
 
 std::array<unsigned char, 32> Sha256(absl::string_view text) {
@@ -86,6 +118,9 @@ absl::Status ValidateOptions(const HttpServerOptions& o) {
   if (o.max_request_bytes < 1024 || o.max_request_bytes > (1 << 20)) {
     return out_of_range("max request bytes", o.max_request_bytes, 1024, 1 << 20);
   }
+  if (o.max_body_bytes < 0 || o.max_body_bytes > (1 << 30)) {
+    return out_of_range("max body bytes", o.max_body_bytes, 0, 1 << 30);
+  }
   if (o.max_queued_connections < 1 || o.max_queued_connections > 65536) {
     return out_of_range("max queued connections", o.max_queued_connections, 1, 65536);
   }
@@ -97,7 +132,7 @@ absl::Status ValidateOptions(const HttpServerOptions& o) {
     return absl::InvalidArgumentError(
         "a TLS client CA (client certificate verification) needs a server certificate and key");
   }
-  if (!IsTokenText(o.bearer_token)) {
+  if (!IsTokenText(o.bearer_token) || !IsTokenText(o.admin_token)) {
     return absl::InvalidArgumentError(
         "the HTTP bearer token must be visible ASCII only (no spaces or control bytes)");
   }
@@ -117,28 +152,51 @@ std::string ListeningPort(const HttpServerOptions& o) {
                       o.tls_cert_file.empty() ? "" : "s");
 }
 
-const HttpServer* ServerOf(const mg_connection* conn) {
-  const mg_context* context = mg_get_context(conn);
-  if (context == nullptr) return nullptr;
-  const auto* civet = static_cast<const CivetServer*>(mg_get_user_data(context));
-  return civet == nullptr ? nullptr : static_cast<const HttpServer*>(civet->getUserContext());
-}
 
 }  // namespace
 
-class HttpServer::GetHandler : public CivetHandler {
- public:
-  explicit GetHandler(HttpGetHandler handler) : handler_(std::move(handler)) {}
+const std::string* HttpRequest::Header(std::string_view lower_case_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_case_name) return &value;
+  }
+  return nullptr;
+}
 
-  bool handleGet(CivetServer*, mg_connection* conn) override { return Serve(conn, false); }
-  bool handleHead(CivetServer*, mg_connection* conn) override { return Serve(conn, true); }
+class HttpServer::Handler : public CivetHandler {
+ public:
+  Handler(HttpHandler handler, int body_timeout_ms)
+      : handler_(std::move(handler)), body_timeout_(body_timeout_ms) {}
+
+  bool handleGet(CivetServer*, mg_connection* conn) override { return Serve(conn, "GET"); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return Serve(conn, "HEAD"); }
+  // BeginRequest lets POST through only to routes that take it.
+  bool handlePost(CivetServer*, mg_connection* conn) override { return Serve(conn, "POST"); }
 
  private:
-  bool Serve(mg_connection* conn, bool head) {
+  bool Serve(mg_connection* conn, const char* method) {
     const mg_request_info* info = mg_get_request_info(conn);
     HttpRequest request;
+    request.method = method;
     if (info->local_uri != nullptr) request.path = info->local_uri;
     if (info->query_string != nullptr) request.query = info->query_string;
+    for (int i = 0; i < info->num_headers; ++i) {
+      const mg_header& h = info->http_headers[i];
+      if (h.name == nullptr) continue;
+      request.headers.emplace_back(absl::AsciiStrToLower(h.name), h.value != nullptr ? h.value : "");
+    }
+    const bool head = request.method == "HEAD";
+    if (request.method == "POST" && info->content_length > 0) {
+      // BeginRequest bounded it by max_body_bytes.
+      if (!ReadBody(conn, static_cast<size_t>(info->content_length), &request.body)) {
+        SendReply(conn,
+                  {408, kPlainText,
+                   absl::StrCat("request body cut short: ", request.body.size(), " of ",
+                                info->content_length, " bytes arrived within ",
+                                body_timeout_.count(), " ms\n")},
+                  false, /*close=*/true);
+        return true;
+      }
+    }
     HttpReply reply;
     try {
       reply = handler_(request);
@@ -146,20 +204,44 @@ class HttpServer::GetHandler : public CivetHandler {
       // A handler bug must cost one response, never the server.
       reply = {500, kPlainText, absl::StrCat("internal error: ", e.what(), "\n")};
     }
-    SendReply(conn, reply, head);
+    SendReply(conn, reply, head, /*close=*/false);
     return true;
   }
 
-  HttpGetHandler handler_;
+  // All `size` bytes, or false when the client stops sending or takes longer
+  // than the body timeout (each mg_read waits at most about the request
+  // timeout, so a trickling client holds the worker for about two).
+  bool ReadBody(mg_connection* conn, size_t size, std::string* body) const {
+    body->resize(size);
+    const auto deadline = std::chrono::steady_clock::now() + body_timeout_;
+    size_t read = 0;
+    while (read < size) {
+      if (std::chrono::steady_clock::now() > deadline) break;
+      const size_t chunk = std::min<size_t>(size - read, 64 * 1024);
+      const int n = mg_read(conn, body->data() + read, chunk);
+      if (n <= 0) break;
+      read += static_cast<size_t>(n);
+    }
+    body->resize(read);
+    return read == size;
+  }
+
+  HttpHandler handler_;
+  std::chrono::milliseconds body_timeout_;
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const HttpServerOptions& http_options, std::function<std::string()> metrics_text,
-    HttpGetHandler stats) {
+    HttpGetHandler stats, std::vector<HttpRoute> routes) {
   if (absl::Status valid = ValidateOptions(http_options); !valid.ok()) return valid;
   std::unique_ptr<HttpServer> http(new HttpServer());
   http->options_ = http_options;
   http->token_digest_ = Sha256(http_options.bearer_token);
+  http->admin_token_digest_ = Sha256(http_options.admin_token);
+  // Before civetweb starts: BeginRequest reads it on its threads.
+  for (const HttpRoute& route : routes) {
+    if (route.takes_post) http->post_paths_.push_back(route.path);
+  }
   const std::string listening = ListeningPort(http_options);
   const std::vector<std::string> options = {
       "listening_ports", listening,
@@ -168,9 +250,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       "listen_backlog", absl::StrCat(http_options.max_queued_connections),
       "request_timeout_ms", absl::StrCat(http_options.request_timeout_ms),
       "max_request_size", absl::StrCat(http_options.max_request_bytes),
-      // One request per connection: an idle kept-alive connection would hold a
-      // worker thread.
-      "enable_keep_alive", "no",
+      // An idle kept-alive connection holds a worker thread, so it waits no
+      // longer for its next request than a new one for its first.
+      "enable_keep_alive", http_options.keep_alive ? "yes" : "no",
+      "keep_alive_timeout_ms", absl::StrCat(http_options.request_timeout_ms),
+      // Replies are written whole (SendReply); nothing is gained by delaying them.
+      "tcp_nodelay", "1",
       "ssl_protocol_version", "4",  // TLS 1.2 or later (InitTls sets it too)
   };
   CivetCallbacks callbacks;
@@ -199,6 +284,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", text()};
   });
   if (stats) http->Route("/api/v1/stats", std::move(stats));
+  for (HttpRoute& route : routes) http->Route(route.path, std::move(route.handler));
   // The live dashboard (server/dashboard/). Civetweb hands "/" every path no
   // other route takes, so unknown paths get their 404 here.
   http->Route("/", [](const HttpRequest& request) {
@@ -215,47 +301,89 @@ int HttpServer::BeginRequest(mg_connection* conn) {
   if (http == nullptr || info == nullptr) return 0;
   const std::string method = info->request_method != nullptr ? info->request_method : "";
   const bool head = method == "HEAD";
+  const std::string path = info->local_uri != nullptr ? info->local_uri : "";
+  const bool post = method == "POST" && http->TakesPost(path);
   // A body is refused before anything reads it: a client trickling a large
   // one would otherwise hold a worker while civetweb discards it. Returning
   // a negative value makes civetweb 1.15 close the connection without reading
   // further (a positive one would discard the body first).
   const char* transfer_encoding = mg_get_header(conn, "Transfer-Encoding");
-  if (info->content_length > 0 ||
-      (transfer_encoding != nullptr && !absl::EqualsIgnoreCase(transfer_encoding, "identity"))) {
-    SendReply(conn, {413, kPlainText, "requests here take no body\n"}, head);
+  if (transfer_encoding != nullptr && !absl::EqualsIgnoreCase(transfer_encoding, "identity")) {
+    if (post) {
+      SendReply(conn, {411, kPlainText, "send the body with a Content-Length, not chunked\n"},
+                false, /*close=*/true);
+    } else {
+      SendReply(conn, {413, kPlainText, "requests here take no body\n"}, head, /*close=*/true);
+    }
     return -1;
   }
-  if (method != "GET" && !head) {
+  if (info->content_length > 0 && !post) {
+    SendReply(conn, {413, kPlainText, "requests here take no body\n"}, head, /*close=*/true);
+    return -1;
+  }
+  if (post && info->content_length > http->options_.max_body_bytes) {
+    SendReply(conn,
+              {413, kPlainText,
+               absl::StrCat("request body of ", info->content_length, " bytes is over the limit of ",
+                            http->options_.max_body_bytes, " bytes\n")},
+              false, /*close=*/true);
+    return -1;
+  }
+  if (method != "GET" && !head && !post) {
+    const bool takes_post = http->TakesPost(path);
     SendReply(conn,
               {405, kPlainText,
-               absl::StrCat("method ", EscapedForMessage(method), " not allowed: use GET\n")},
-              false, "Allow: GET, HEAD\r\n");
+               absl::StrCat("method ", EscapedForMessage(method), " not allowed: use GET",
+                            takes_post ? " or POST" : "", "\n")},
+              false, /*close=*/false, takes_post ? "Allow: GET, HEAD, POST\r\n" : "Allow: GET, HEAD\r\n");
     return 405;
   }
-  const std::string path = info->local_uri != nullptr ? info->local_uri : "";
   if (const int status = http->CheckToken(conn, path, head); status != 0) return status;
   return 0;  // routed to the handlers
 }
 
+bool HttpServer::TakesPost(const std::string& path) const {
+  for (const std::string& prefix : post_paths_) {
+    if (path == prefix || (absl::StartsWith(path, prefix) && path.size() > prefix.size() &&
+                           path[prefix.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int HttpServer::CheckToken(mg_connection* conn, const std::string& path, bool head) const {
+  if (!options_.admin_token.empty()) {
+    for (const std::string& prefix : options_.admin_path_prefixes) {
+      if (absl::StartsWith(path, prefix)) return CheckBearer(conn, admin_token_digest_, head);
+    }
+  }
   if (options_.bearer_token.empty()) return 0;
   const auto& pub = options_.public_paths;
   if (std::find(pub.begin(), pub.end(), path) != pub.end()) return 0;
+  return CheckBearer(conn, token_digest_, head);
+}
+
+int HttpServer::CheckBearer(mg_connection* conn, const std::array<unsigned char, 32>& digest,
+                            bool head) {
+  // A refused request's body is never read: the connection closes after the answer.
+  const mg_request_info* info = mg_get_request_info(conn);
+  const bool close = info != nullptr && info->content_length > 0;
   const char* header = mg_get_header(conn, "Authorization");
   absl::string_view credentials = header != nullptr ? header : "";
   constexpr absl::string_view kScheme = "Bearer ";
   if (credentials.size() <= kScheme.size() ||
       !absl::EqualsIgnoreCase(credentials.substr(0, kScheme.size()), kScheme)) {
     SendReply(conn, {401, kPlainText, "this path needs an Authorization: Bearer token\n"}, head,
-              kWwwAuthenticate);
+              close, kWwwAuthenticate);
     return 401;
   }
   // Digests of both sides compared in constant time: neither the token's
   // bytes nor its length show in the timing.
   const std::array<unsigned char, 32> presented =
       Sha256(absl::StripAsciiWhitespace(credentials.substr(kScheme.size())));
-  if (CRYPTO_memcmp(presented.data(), token_digest_.data(), presented.size()) != 0) {
-    SendReply(conn, {403, kPlainText, "wrong bearer token\n"}, head);
+  if (CRYPTO_memcmp(presented.data(), digest.data(), presented.size()) != 0) {
+    SendReply(conn, {403, kPlainText, "wrong bearer token\n"}, head, close);
     return 403;
   }
   return 0;
@@ -328,7 +456,7 @@ int HttpServer::HttpError(mg_connection* conn, int status, const char* message) 
              absl::StrCat("request head over ", http->options_.max_request_bytes,
                           " bytes or not complete within ", http->options_.request_timeout_ms,
                           " ms\n")},
-            false);
+            false, /*close=*/true);
   return 0;
 }
 
@@ -339,8 +467,8 @@ void HttpServer::NoteStartError(const std::string& message) const {
   start_errors_ += message;
 }
 
-void HttpServer::Route(const std::string& path, HttpGetHandler handler) {
-  handlers_.push_back(std::make_unique<GetHandler>(std::move(handler)));
+void HttpServer::Route(const std::string& path, HttpHandler handler) {
+  handlers_.push_back(std::make_unique<Handler>(std::move(handler), options_.request_timeout_ms));
   server_->addHandler(path, handlers_.back().get());
 }
 

@@ -11,6 +11,7 @@
 #include "server/proto_conversion.h"
 #include "server/raw_request.h"
 #include "server/request_names.h"
+#include "server/v1_conversion.h"
 
 namespace tinyserve::server {
 
@@ -32,7 +33,12 @@ grpc::ServerUnaryReactor* InferenceService::Classify(grpc::CallbackServerContext
       context, request, response,
       [this, context](const v1::ClassifyRequest& request, v1::ClassifyResponse* response,
                       std::function<void(absl::Status)> done) {
-        pipeline_.Classify(request, response, ContextOf(context), std::move(done));
+        auto result = std::make_shared<InferResult>();
+        pipeline_.Classify(FromV1(request), result.get(), ContextOf(context),
+                           [result, response, done = std::move(done)](absl::Status status) {
+                             if (status.ok()) ToV1(*result, response);
+                             done(std::move(status));
+                           });
       });
 }
 
@@ -43,7 +49,12 @@ grpc::ServerUnaryReactor* InferenceService::Compare(grpc::CallbackServerContext*
       context, request, response,
       [this, context](const v1::CompareRequest& request, v1::CompareResponse* response,
                       std::function<void(absl::Status)> done) {
-        pipeline_.Compare(request, response, ContextOf(context), std::move(done));
+        auto result = std::make_shared<CompareResult>();
+        pipeline_.Compare(FromV1(request), result.get(), ContextOf(context),
+                          [result, response, done = std::move(done)](absl::Status status) {
+                            if (status.ok()) ToV1(*result, response);
+                            done(std::move(status));
+                          });
       });
 }
 
@@ -82,7 +93,7 @@ absl::Status InferenceService::ShadowMismatches(const v1::GetShadowMismatchesReq
   if (versions.empty()) {
     return absl::NotFoundError(absl::StrCat("model '", request.model(), "' is not loaded"));
   }
-  std::vector<v1::ShadowMismatch> mismatches;
+  std::vector<ShadowMismatchRecord> mismatches;
   bool configured = false;
   for (const auto& served : versions) {
     const ShadowTraffic* shadow = served->shadow();
@@ -90,7 +101,7 @@ absl::Status InferenceService::ShadowMismatches(const v1::GetShadowMismatchesReq
     configured = true;
     response->set_sampled(response->sampled() + shadow->sampled());
     response->set_mismatched(response->mismatched() + shadow->mismatched());
-    for (v1::ShadowMismatch& m : shadow->Mismatches()) mismatches.push_back(std::move(m));
+    for (ShadowMismatchRecord& m : shadow->Mismatches()) mismatches.push_back(std::move(m));
   }
   if (!configured) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -98,13 +109,13 @@ absl::Status InferenceService::ShadowMismatches(const v1::GetShadowMismatchesReq
         "' has no shadow traffic configured (config.pbtxt: shadow { device: ... })"));
   }
   std::stable_sort(mismatches.begin(), mismatches.end(),
-                   [](const v1::ShadowMismatch& a, const v1::ShadowMismatch& b) {
-                     return a.unix_micros() > b.unix_micros();
+                   [](const ShadowMismatchRecord& a, const ShadowMismatchRecord& b) {
+                     return a.unix_micros > b.unix_micros;
                    });
   if (request.limit() > 0 && mismatches.size() > static_cast<size_t>(request.limit())) {
     mismatches.resize(static_cast<size_t>(request.limit()));
   }
-  for (v1::ShadowMismatch& m : mismatches) *response->add_mismatches() = std::move(m);
+  for (const ShadowMismatchRecord& m : mismatches) *response->add_mismatches() = ToV1(m);
   MakeStringsValidUtf8(*response);
   return absl::OkStatus();
 }

@@ -14,10 +14,14 @@
 #include "absl/types/span.h"
 #include "devices/device.h"
 #include "engine/graph.h"
-#include "server/metrics.h"
 #include "tinyserve/v1/model_config.pb.h"
 
 namespace tinyserve::server {
+
+// Seconds spent in each stage of one request.
+struct StageSeconds {
+  double queue = 0, quantize = 0, device = 0, postprocess = 0, total = 0;
+};
 
 // What the server does with NaN and +-Inf in float input: an int8 tensor has
 // no value for them.

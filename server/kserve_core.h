@@ -6,6 +6,7 @@
 #ifndef TINYSERVE_SERVER_KSERVE_CORE_H_
 #define TINYSERVE_SERVER_KSERVE_CORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 #include "server/device_run.h"
 #include "server/model_loader.h"
 #include "server/model_registry.h"
+#include "server/model_repository.h"
 
 namespace tinyserve::server::kserve {
 
@@ -114,11 +116,27 @@ struct RepositoryEntry {
   std::string reason;
 };
 
+// The v2 datatype name of an engine type: "INT8", "UINT8", "INT16", "INT32",
+// "INT64", "FP32", "BOOL".
+std::string DatatypeName(DataType type);
+// Bytes per element of a v2 datatype; 0 for BYTES and names not known.
+size_t DatatypeSize(const std::string& datatype);
+
+// The platform models report in ModelMetadata and ModelConfig.
+inline constexpr char kPlatform[] = "tflite_int8";
+// ModelConfig's backend.
+inline constexpr char kBackend[] = "tinyserve";
+
 class Core {
  public:
   // `ready` says whether the server takes requests (false while it drains).
-  Core(const ModelRegistry& registry, const ClassifyPipeline& pipeline, ModelLoader& loader,
-       std::function<bool()> ready);
+  // `repository` (may be null) lets RepositoryIndex list models on disk that
+  // are not loaded, and ModelReady say false rather than NOT_FOUND for them.
+  // `metrics` (may be null) counts requests Infer refuses before the pipeline
+  // runs them, as tinyserve.v1 counts its own (model, version and device empty).
+  Core(ModelRegistry& registry, const ClassifyPipeline& pipeline, ModelLoader& loader,
+       std::function<bool()> ready, const ModelRepository* repository = nullptr,
+       ServerMetrics* metrics = nullptr);
 
   bool ServerLive() const;
   bool ServerReady() const;
@@ -144,10 +162,15 @@ class Core {
              std::function<void(absl::Status)> done) const;
 
  private:
-  const ModelRegistry& registry_;
+  // Whether `name` is a model of the repository (loaded or not).
+  bool OnDisk(const std::string& name) const;
+
+  ModelRegistry& registry_;
   const ClassifyPipeline& pipeline_;
   ModelLoader& loader_;
   std::function<bool()> ready_;
+  const ModelRepository* repository_;
+  ServerMetrics* metrics_;
 };
 
 }  // namespace tinyserve::server::kserve

@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,10 @@ const prometheus::Histogram::BucketBoundaries& SqnrBuckets() {
 // histogram's sum stays finite (it lands in the +Inf bucket).
 constexpr double kExactSqnrDb = 200.0;
 
+uint64_t WholeNanoseconds(double seconds) {
+  return seconds > 0 ? static_cast<uint64_t>(std::llround(seconds * 1e9)) : 0;
+}
+
 }  // namespace
 
 // The link series of one (model, version, device).
@@ -41,6 +46,12 @@ struct ModelDeviceMetrics::LinkSeries {
 
 // The Prometheus series of one (model, version, device), shared by its holders.
 struct ModelDeviceMetrics::Series {
+  // RequestTotals, field by field.
+  struct AtomicTotals {
+    std::atomic<uint64_t> success{0}, fail{0}, success_ns{0}, fail_ns{0};
+    std::atomic<uint64_t> queue_ns{0}, quantize_ns{0}, device_ns{0}, postprocess_ns{0};
+    std::atomic<uint64_t> last_unix_ms{0};
+  };
 
   ServerMetrics::SeriesKey key;
   prometheus::Labels labels;  // model, version, device
@@ -59,6 +70,7 @@ struct ModelDeviceMetrics::Series {
   std::mutex link_mu;
   std::unique_ptr<LinkSeries> link_storage;  // guarded by link_mu
   std::atomic<LinkSeries*> link{nullptr};    // set once
+  AtomicTotals totals;
 };
 
 ServerMetrics::ServerMetrics()
@@ -282,6 +294,27 @@ const ModelDeviceMetrics::LinkSeries& ModelDeviceMetrics::Link() {
   return *series_.link_storage;
 }
 
+void ModelDeviceMetrics::RecordTotals(const RequestOutcome& outcome) {
+  Series::AtomicTotals& t = series_.totals;
+  const StageSeconds& stages = outcome.stages;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  t.last_unix_ms.store(static_cast<uint64_t>(now_ms.count()), std::memory_order_relaxed);
+  if (outcome.code != absl::StatusCode::kOk) {
+    t.fail.fetch_add(1, std::memory_order_relaxed);
+    t.fail_ns.fetch_add(WholeNanoseconds(stages.total), std::memory_order_relaxed);
+    return;
+  }
+  t.queue_ns.fetch_add(WholeNanoseconds(stages.queue), std::memory_order_relaxed);
+  t.quantize_ns.fetch_add(WholeNanoseconds(stages.quantize), std::memory_order_relaxed);
+  t.device_ns.fetch_add(WholeNanoseconds(stages.device), std::memory_order_relaxed);
+  t.postprocess_ns.fetch_add(WholeNanoseconds(stages.postprocess), std::memory_order_relaxed);
+  t.success_ns.fetch_add(WholeNanoseconds(stages.total), std::memory_order_relaxed);
+  // Last, so a reader that sees the count also sees its times (near enough
+  // for statistics: each field is read on its own).
+  t.success.fetch_add(1, std::memory_order_relaxed);
+}
+
 prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
   const size_t i = std::min<size_t>(static_cast<size_t>(code), series_.by_code.size() - 1);
   prometheus::Counter* counter = series_.by_code[i].load(std::memory_order_acquire);
@@ -295,8 +328,24 @@ prometheus::Counter& ModelDeviceMetrics::CodeCounter(absl::StatusCode code) {
   return *counter;
 }
 
+RequestTotals ModelDeviceMetrics::totals() const {
+  const Series::AtomicTotals& t = series_.totals;
+  RequestTotals out;
+  out.success = t.success.load(std::memory_order_relaxed);
+  out.fail = t.fail.load(std::memory_order_relaxed);
+  out.success_ns = t.success_ns.load(std::memory_order_relaxed);
+  out.fail_ns = t.fail_ns.load(std::memory_order_relaxed);
+  out.queue_ns = t.queue_ns.load(std::memory_order_relaxed);
+  out.quantize_ns = t.quantize_ns.load(std::memory_order_relaxed);
+  out.device_ns = t.device_ns.load(std::memory_order_relaxed);
+  out.postprocess_ns = t.postprocess_ns.load(std::memory_order_relaxed);
+  out.last_unix_ms = t.last_unix_ms.load(std::memory_order_relaxed);
+  return out;
+}
+
 void ModelDeviceMetrics::RecordRequest(const RequestOutcome& outcome) {
   const StageSeconds& stages = outcome.stages;
+  RecordTotals(outcome);
   live_.RecordRequest({.code = outcome.code,
                        .total_us = stages.total * 1e6,
                        .device_us = stages.device * 1e6,

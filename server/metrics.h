@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,11 +31,6 @@
 
 namespace tinyserve::server {
 
-// Seconds spent in each stage of one request.
-struct StageSeconds {
-  double queue = 0, quantize = 0, device = 0, postprocess = 0, total = 0;
-};
-
 // How one request on one device ended, and what it measured.
 struct RequestOutcome {
   absl::StatusCode code = absl::StatusCode::kOk;
@@ -45,6 +41,16 @@ struct RequestOutcome {
   std::optional<int64_t> saturation_events;   // devices that report them
   std::optional<double> estimated_chip_us;    // devices that estimate it
   std::optional<LinkStats> link;              // devices behind a link (boards)
+};
+
+// Running totals of one (model, version, device) since its series were built
+// (KServe v2's ModelStatistics sums them over a version's devices). Stage
+// times count successful requests only, as Triton's do.
+struct RequestTotals {
+  uint64_t success = 0, fail = 0;        // requests
+  uint64_t success_ns = 0, fail_ns = 0;  // their total server time
+  uint64_t queue_ns = 0, quantize_ns = 0, device_ns = 0, postprocess_ns = 0;
+  uint64_t last_unix_ms = 0;  // when the last request finished; 0: none yet
 };
 
 class ServerMetrics;
@@ -61,6 +67,8 @@ class ModelDeviceMetrics {
   // Non-finite input values of a request that never reached this device's
   // run (a Compare refused them).
   void RecordNonFinite(int64_t values);
+  // What RecordRequest has counted so far (shared by every holder of the labels).
+  RequestTotals totals() const;
 
   // The dashboard's per-second view of this model version on this device.
   LiveSeries& live() { return live_; }
@@ -77,6 +85,7 @@ class ModelDeviceMetrics {
   struct LinkSeries;
   ModelDeviceMetrics(ServerMetrics& metrics, Series& series);
   prometheus::Counter& CodeCounter(absl::StatusCode code);
+  void RecordTotals(const RequestOutcome& outcome);
   const LinkSeries& Link();
 
   ServerMetrics& metrics_;

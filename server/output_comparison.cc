@@ -6,13 +6,12 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "tinyserve/v1/data_type_size.h"
 
 namespace tinyserve::server {
 namespace {
 
 template <typename T>
-T Load(const std::string& raw, size_t i) {
+T Load(const std::vector<uint8_t>& raw, size_t i) {
   T value;
   std::memcpy(&value, raw.data() + i * sizeof(T), sizeof(T));
   return value;
@@ -42,28 +41,28 @@ struct Element {
 
 Element ElementAt(const ComparedOutputs::Tensor& t, size_t i) {
   switch (t.dtype) {
-    case v1::INT8: {
+    case DataType::kInt8: {
       const int64_t v = Load<int8_t>(t.raw, i);
       return {v, v};
     }
-    case v1::UINT8:
-    case v1::BOOL: {
+    case DataType::kUInt8:
+    case DataType::kBool: {
       const int64_t v = Load<uint8_t>(t.raw, i);
       return {v, v};
     }
-    case v1::INT16: {
+    case DataType::kInt16: {
       const int64_t v = Load<int16_t>(t.raw, i);
       return {v, v};
     }
-    case v1::INT32: {
+    case DataType::kInt32: {
       const int64_t v = Load<int32_t>(t.raw, i);
       return {v, v};
     }
-    case v1::INT64: {
+    case DataType::kInt64: {
       const int64_t v = Load<int64_t>(t.raw, i);
       return {v, v};
     }
-    case v1::FLOAT32: {
+    case DataType::kFloat32: {
       const int32_t bits = Load<int32_t>(t.raw, i);
       return {bits, OrderedFloatBits(bits)};
     }
@@ -74,15 +73,15 @@ Element ElementAt(const ComparedOutputs::Tensor& t, size_t i) {
 
 }  // namespace
 
-ComparedOutputs OutputsOf(const v1::ClassifyResponse& response) {
+ComparedOutputs OutputsOf(const InferResult& result) {
   ComparedOutputs outputs;
-  outputs.tensors.reserve(response.outputs_size());
-  for (const v1::OutputTensor& out : response.outputs()) {
-    outputs.tensors.push_back({out.spec().dtype(), out.raw()});
+  outputs.tensors.reserve(result.outputs.size());
+  for (const OutputTensorResult& out : result.outputs) {
+    outputs.tensors.push_back({out.info.type, out.raw});
   }
   // The pipeline ranks classes with TopK over all of output 0, so its first
   // class is the top-1 under the documented tie rule.
-  if (!response.classes().empty()) outputs.top1 = response.classes(0).index();
+  if (!result.classes.empty()) outputs.top1 = result.classes.front().index;
   return outputs;
 }
 
@@ -98,30 +97,30 @@ const char* ComparisonResultName(ComparisonResult result) {
   return "differs";
 }
 
-ComparisonResult ResultOf(const v1::PairComparison& comparison) {
-  if (!comparison.top1_agrees()) return ComparisonResult::kTop1Differs;
-  return comparison.bit_exact() ? ComparisonResult::kExact : ComparisonResult::kDiffers;
+ComparisonResult ResultOf(const PairDifference& comparison) {
+  if (!comparison.top1_agrees) return ComparisonResult::kTop1Differs;
+  return comparison.bit_exact ? ComparisonResult::kExact : ComparisonResult::kDiffers;
 }
 
-absl::StatusOr<v1::PairComparison> CompareOutputs(const ComparedOutputs& a,
-                                                  const ComparedOutputs& b) {
+absl::StatusOr<PairDifference> CompareOutputs(const ComparedOutputs& a,
+                                              const ComparedOutputs& b) {
   if (a.tensors.size() != b.tensors.size()) {
     return absl::InternalError(absl::StrCat("cannot compare ", a.tensors.size(),
                                             " output tensors with ", b.tensors.size()));
   }
-  v1::PairComparison result;
+  PairDifference result;
   int64_t differing = 0;
   int64_t max_diff = 0;
   int64_t base = 0;  // index of the current tensor's first element
   for (size_t t = 0; t < a.tensors.size(); ++t) {
     const ComparedOutputs::Tensor& ta = a.tensors[t];
     const ComparedOutputs::Tensor& tb = b.tensors[t];
-    const size_t size = static_cast<size_t>(DataTypeBytes(ta.dtype));
+    const size_t size = DataTypeSize(ta.dtype);
     if (ta.dtype != tb.dtype || size == 0 || ta.raw.size() != tb.raw.size() ||
         ta.raw.size() % size != 0) {
       return absl::InternalError(absl::StrCat(
-          "output ", t, " cannot be compared: dtype ", v1::DataType_Name(ta.dtype), " (",
-          ta.raw.size(), " bytes) vs ", v1::DataType_Name(tb.dtype), " (", tb.raw.size(),
+          "output ", t, " cannot be compared: dtype ", DataTypeName(ta.dtype), " (",
+          ta.raw.size(), " bytes) vs ", DataTypeName(tb.dtype), " (", tb.raw.size(),
           " bytes)"));
     }
     const size_t n = ta.raw.size() / size;
@@ -134,9 +133,9 @@ absl::StatusOr<v1::PairComparison> CompareOutputs(const ComparedOutputs& a,
         const Element ea = ElementAt(ta, i);
         const Element eb = ElementAt(tb, i);
         if (differing == 0) {
-          result.set_first_diff_index(base + static_cast<int64_t>(i));
-          result.set_first_diff_a(ea.value);
-          result.set_first_diff_b(eb.value);
+          result.first_diff_index = base + static_cast<int64_t>(i);
+          result.first_diff_a = ea.value;
+          result.first_diff_b = eb.value;
         }
         ++differing;
         max_diff = std::max(max_diff, AbsDiff(ea.line, eb.line));
@@ -144,10 +143,10 @@ absl::StatusOr<v1::PairComparison> CompareOutputs(const ComparedOutputs& a,
     }
     base += static_cast<int64_t>(n);
   }
-  result.set_bit_exact(differing == 0);
-  result.set_differing_elements(differing);
-  result.set_max_abs_diff(max_diff);
-  result.set_top1_agrees(!a.top1.has_value() || !b.top1.has_value() || *a.top1 == *b.top1);
+  result.bit_exact = differing == 0;
+  result.differing_elements = differing;
+  result.max_abs_diff = max_diff;
+  result.top1_agrees = !a.top1.has_value() || !b.top1.has_value() || *a.top1 == *b.top1;
   return result;
 }
 

@@ -1,6 +1,6 @@
 // How two devices' answers to the same input differ: elementwise over the raw
 // output tensors, and whether a classifier's top-1 class agrees. Pure functions
-// on the response messages, shared by Compare and shadow traffic.
+// on InferResults, shared by Compare and shadow traffic.
 #ifndef TINYSERVE_SERVER_OUTPUT_COMPARISON_H_
 #define TINYSERVE_SERVER_OUTPUT_COMPARISON_H_
 
@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tinyserve/v1/tinyserve.pb.h"
+#include "engine/types.h"
+#include "server/inference_types.h"
 
 namespace tinyserve::server {
 
@@ -18,8 +19,8 @@ namespace tinyserve::server {
 // caller's response is gone).
 struct ComparedOutputs {
   struct Tensor {
-    v1::DataType dtype = v1::DATA_TYPE_UNSPECIFIED;
-    std::string raw;  // little-endian, dtype
+    DataType dtype = DataType::kInt8;
+    std::vector<uint8_t> raw;  // little-endian, dtype
   };
   std::vector<Tensor> tensors;
   // Classifiers: the top-1 class as Classify ranked it (score descending,
@@ -27,14 +28,14 @@ struct ComparedOutputs {
   std::optional<int> top1;
 };
 
-// The outputs of a successful Classify-style response.
-ComparedOutputs OutputsOf(const v1::ClassifyResponse& response);
+// The outputs of a successful run.
+ComparedOutputs OutputsOf(const InferResult& result);
 
 // The most severe way a pair differs; the `result` label of the comparison
 // counters. top1_differs implies differs.
 enum class ComparisonResult { kExact, kDiffers, kTop1Differs };
 const char* ComparisonResultName(ComparisonResult result);  // "exact", "differs", "top1_differs"
-ComparisonResult ResultOf(const v1::PairComparison& comparison);
+ComparisonResult ResultOf(const PairDifference& comparison);
 
 // How b differs from a, element by element across all tensors in order
 // (element indices run on across tensors). Integer dtypes differ by their
@@ -43,8 +44,8 @@ ComparisonResult ResultOf(const v1::PairComparison& comparison);
 // top1_agrees is true when neither side is a classifier. device_a/device_b are
 // left for the caller. INTERNAL when the two do not have the same tensors
 // (dtype and byte size): one model's outputs always do.
-absl::StatusOr<v1::PairComparison> CompareOutputs(const ComparedOutputs& a,
-                                                  const ComparedOutputs& b);
+absl::StatusOr<PairDifference> CompareOutputs(const ComparedOutputs& a,
+                                              const ComparedOutputs& b);
 
 }  // namespace tinyserve::server
 

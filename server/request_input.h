@@ -1,5 +1,5 @@
-// A request's input checked against the model's input tensor and turned into
-// the tensor's bytes once: float values are quantized (with the error figures
+// A request's inputs checked against the model's input tensors and turned into
+// the tensors' bytes once: float values are quantized (with the error figures
 // reported per request), raw bytes are copied. Compare and shadow traffic send
 // these same bytes to every device.
 #ifndef TINYSERVE_SERVER_REQUEST_INPUT_H_
@@ -7,25 +7,24 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "engine/model.h"
-#include "engine/quant/tensor_quantization.h"
-#include "google/protobuf/repeated_field.h"
-#include "tinyserve/v1/tinyserve.pb.h"
+#include "server/inference_types.h"
 
 namespace tinyserve::server {
 
 struct PreparedInput {
-  std::vector<uint8_t> bytes;                           // input 0, its dtype
-  // Float input only. Its sqnr_db and clipped cover the finite values.
-  std::optional<InputQuantizationReport> quantization;
-  // Float input only: NaN and +-Inf values, quantized as the policy says.
-  int64_t non_finite = 0;
-  // The SQNR to report: float input with at least one finite value (+inf
-  // when those are exact).
+  // One per model input, in model order, each in its tensor's dtype.
+  std::vector<std::vector<uint8_t>> tensors;
+  // Whether any input came as float values; the figures below cover those.
+  bool float_input = false;
+  int64_t clipped = 0;     // finite values clipped to the dtype's range
+  int64_t non_finite = 0;  // NaN and +-Inf values, quantized as the policy says
+  // The SQNR to report: the lowest over float inputs with at least one finite
+  // value (+inf when those are exact).
   std::optional<double> input_sqnr_db;
   double quantize_seconds = 0;
 };
@@ -36,15 +35,20 @@ struct NonFiniteValues {
   int64_t first_index = -1;
   float first_value = 0;
 };
-NonFiniteValues FindNonFinite(const google::protobuf::RepeatedField<float>& values);
+NonFiniteValues FindNonFinite(absl::Span<const float> values);
 
-// The request's input: `raw` or `values`, whichever is set (at most one).
-// UNIMPLEMENTED for a model with several inputs; INVALID_ARGUMENT when neither
-// is set, the size does not match (saying expected vs got), or (policy
-// NON_FINITE_REJECT) a float value is NaN or infinite (naming the first).
-absl::StatusOr<PreparedInput> PrepareInput(const Model& model, const std::string* raw,
-                                           const google::protobuf::RepeatedField<float>* values,
-                                           v1::NonFinitePolicy non_finite = v1::NON_FINITE_REJECT);
+// NaN and +-Inf values over every float input of a request (refused ones
+// count too).
+int64_t NonFiniteCount(absl::Span<const InputTensorView> inputs);
+
+// Every model input from `inputs`: matched by name when a view has one, else
+// by position. INVALID_ARGUMENT (naming the tensor, expected vs got) when an
+// input is missing, unknown or given twice, a declared shape or the size does
+// not match, or (policy kReject) a float value is NaN or infinite (naming the
+// first).
+absl::StatusOr<PreparedInput> PrepareInputs(const Model& model,
+                                            absl::Span<const InputTensorView> inputs,
+                                            NonFinitePolicy non_finite);
 
 }  // namespace tinyserve::server
 

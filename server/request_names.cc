@@ -40,23 +40,25 @@ absl::Status CheckRequestName(std::string_view what_view, std::string_view value
   return absl::OkStatus();
 }
 
-absl::Status CheckRequestNames(const v1::ClassifyRequest& request) {
-  if (absl::Status s = CheckRequestName("model name", request.model()); !s.ok()) return s;
-  if (absl::Status s = CheckRequestName("device name", request.device()); !s.ok()) return s;
-  return CheckVersion(request.version());
+absl::Status CheckRequestNames(const InferRequest& request) {
+  if (absl::Status s = CheckRequestName("model name", request.model); !s.ok()) return s;
+  if (absl::Status s = CheckRequestName("device name", request.device); !s.ok()) return s;
+  for (const InputTensorView& input : request.inputs) {
+    if (absl::Status s = CheckRequestName("input name", input.name); !s.ok()) return s;
+  }
+  return CheckVersion(request.version);
 }
 
-absl::Status CheckRequestNames(const v1::CompareRequest& request) {
-  if (absl::Status s = CheckRequestName("model name", request.model()); !s.ok()) return s;
-  if (request.devices_size() > kMaxCompareDevices) {
-    return absl::InvalidArgumentError(absl::StrCat("Compare names ", request.devices_size(),
+absl::Status CheckRequestNames(const CompareRequest& request) {
+  if (request.devices.size() > static_cast<std::size_t>(kMaxCompareDevices)) {
+    return absl::InvalidArgumentError(absl::StrCat("Compare names ", request.devices.size(),
                                                    " devices; at most ", kMaxCompareDevices,
                                                    " are allowed"));
   }
-  for (const std::string& device : request.devices()) {
+  for (const std::string& device : request.devices) {
     if (absl::Status s = CheckRequestName("device name", device); !s.ok()) return s;
   }
-  return CheckVersion(request.version());
+  return CheckRequestNames(request.request);
 }
 
 absl::Status CheckRequestNames(const v1::GetModelMetadataRequest& request) {

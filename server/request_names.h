@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "server/inference_types.h"
 #include "tinyserve/v1/tinyserve.pb.h"
 
 namespace tinyserve::server {
@@ -25,8 +26,9 @@ inline constexpr int kMaxCompareDevices = 64;
 absl::Status CheckRequestName(std::string_view what, std::string_view value);
 
 // Every name and id of a request (version: not negative).
-absl::Status CheckRequestNames(const v1::ClassifyRequest& request);
-absl::Status CheckRequestNames(const v1::CompareRequest& request);
+// (Inference requests: input names too.)
+absl::Status CheckRequestNames(const InferRequest& request);
+absl::Status CheckRequestNames(const CompareRequest& request);
 absl::Status CheckRequestNames(const v1::GetModelMetadataRequest& request);
 absl::Status CheckRequestNames(const v1::GetShadowMismatchesRequest& request);
 

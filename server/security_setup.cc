@@ -42,6 +42,7 @@ absl::StatusOr<SecuritySetup> SetUpSecurity(const ServerOptions& options) {
     if (!token.ok()) return token.status();
     WarnIfOthersCanRead("--auth_token_file", options.auth_token_file);
     if (*scope == AuthScope::kAll) setup.http_bearer_token = *token;
+    setup.http_admin_token = *token;
     auth.emplace(std::move(*token), *scope);
   }
   std::unique_ptr<RateLimiter> limiter;
@@ -94,7 +95,8 @@ absl::StatusOr<SecuritySetup> SetUpSecurity(const ServerOptions& options) {
                    ? "none"
                    : absl::StrCat("required for ", *scope == AuthScope::kAll
                                                        ? "every call but health checks"
-                                                       : "Admin calls"),
+                                                       : "Admin calls and KServe v2 model "
+                                                         "load/unload (gRPC and REST)"),
                options.reflection ? "on" : "off", options.max_message_bytes,
                options.rate_limit_rps > 0
                    ? absl::StrCat(", rate limit ", options.rate_limit_rps, "/s per client")

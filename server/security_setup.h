@@ -24,6 +24,9 @@ struct SecuritySetup {
   std::shared_ptr<grpc::AuthMetadataProcessor> call_gate;
   TlsFiles tls;              // for the HTTP side too (empty: plain HTTP)
   std::string http_bearer_token;  // set with --auth_scope=all only
+  // Set whenever --auth_token_file is: what the HTTP admin paths (KServe v2
+  // model load/unload) need under either scope.
+  std::string http_admin_token;
 };
 
 // Logs (spdlog) a warning when it listens on loopback only for want of

@@ -27,6 +27,8 @@
 #include "server/http_server.h"
 #include "server/inference_service.h"
 #include "server/kserve_core.h"
+#include "server/kserve_grpc_service.h"
+#include "server/kserve_rest.h"
 #include "server/model_loader.h"
 #include "server/live_stats.h"
 #include "server/metrics.h"
@@ -113,7 +115,8 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
   app.add_option("--grpc_port", options.grpc_port, "gRPC port (0: pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  app.add_option("--http_port", options.http_port, "HTTP port for /metrics (0: pick a free one)")
+  app.add_option("--http_port", options.http_port, "HTTP port for /metrics, /api/v1/stats, the dashboard and KServe v2 REST "
+                 "(0: pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   app.add_option("--devices", options.devices,
@@ -164,14 +167,19 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
                  "'authorization: Bearer <token>' on the calls --auth_scope names. Read at start; "
                  "an empty or unreadable file stops the server. Without TLS only on loopback");
   app.add_option("--auth_scope", options.auth_scope,
-                 "What the token protects: admin (the Admin service: load/unload; inference and "
-                 "HTTP stay open) or all (every gRPC call but grpc.health.v1 health checks, and "
+                 "What the token protects: admin (the Admin service and KServe v2's "
+                 "RepositoryModelLoad/Unload: load/unload; inference and HTTP stay open) or all (every gRPC call but grpc.health.v1 health checks, and "
                  "every HTTP endpoint)")
       ->check(CLI::IsMember({"admin", "all"}))
       ->capture_default_str();
   app.add_option("--max_message_bytes", options.max_message_bytes,
                  "Largest gRPC request accepted, in bytes (larger: RESOURCE_EXHAUSTED)")
       ->check(CLI::Range(1024, 1 << 30))
+      ->capture_default_str();
+  app.add_option("--max_http_body_bytes", options.max_http_body_bytes,
+                 "Largest HTTP request body accepted, in bytes (KServe v2 REST POSTs; larger: "
+                 "413 before the body is read; other HTTP paths take no body)")
+      ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   app.add_flag("--reflection", options.reflection,
                "Serve gRPC server reflection (lists services and their schemas); off by default");
@@ -261,7 +269,8 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   AdminService admin(registry, loader);
   // KServe v2 is ready exactly when the gRPC health service says SERVING.
   kserve::Core kserve_core(registry, pipeline, loader,
-                           [&health] { return health.load() != nullptr; });
+                           [&health] { return health.load() != nullptr; }, &repository,
+                           &metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -273,6 +282,8 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
                            security->grpc_credentials, &grpc_port);
   builder.RegisterService(&inference);
   builder.RegisterService(&admin);
+  KServeGrpcService kserve_grpc(kserve_core);
+  builder.RegisterService(&kserve_grpc);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
     spdlog::error("cannot serve gRPC on {}", HostPort(security->address, options.grpc_port));
@@ -296,6 +307,10 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
   http_options.tls_key_file = security->tls.key_file;
   http_options.tls_client_ca_file = security->tls.client_ca_file;
   http_options.bearer_token = security->http_bearer_token;
+  http_options.admin_token = security->http_admin_token;
+  http_options.admin_path_prefixes = {kserve::kRestAdminPathPrefix};
+  http_options.max_body_bytes = options.max_http_body_bytes;
+  const kserve::RestApi kserve_rest(kserve_core);
   auto http = HttpServer::Start(
       http_options,
       [&] {
@@ -304,7 +319,10 @@ int RunServer(const ServerOptions& options, const CatalogFactory& catalogs) {
         }
         return metrics.Serialize();
       },
-      [&stats](const HttpRequest& request) { return stats.Handle(request); });
+      [&stats](const HttpRequest& request) { return stats.Handle(request); },
+      {HttpRoute{"/v2",
+                 [&kserve_rest](const HttpRequest& request) { return kserve_rest.Handle(request); },
+                 /*takes_post=*/true}});
   if (!http.ok()) {
     spdlog::error("{}", http.status().ToString());
     server->Shutdown();

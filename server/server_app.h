@@ -35,6 +35,7 @@ struct ServerOptions {
   std::string auth_token_file;  // bearer token, read at start
   std::string auth_scope = "admin";  // admin | all
   int max_message_bytes = 4 << 20;   // largest gRPC request accepted
+  int max_http_body_bytes = 4 << 20;  // largest HTTP request body (KServe v2 REST)
   bool reflection = false;           // gRPC server reflection
   double rate_limit_rps = 0;         // per client; 0: no limit
   double rate_limit_burst = 0;       // 0: one second's worth (at least 1)

@@ -92,8 +92,8 @@ int64_t ShadowTraffic::RecordError(const std::string& primary) {
 }
 
 void ShadowTraffic::RecordCompared(const std::string& primary,
-                                   const v1::PairComparison& comparison,
-                                   const std::vector<uint8_t>& input,
+                                   const PairDifference& comparison,
+                                   const std::vector<std::vector<uint8_t>>& inputs,
                                    int64_t arrival_unix_micros) {
   switch (ResultOf(comparison)) {
     case ComparisonResult::kExact:
@@ -107,21 +107,16 @@ void ShadowTraffic::RecordCompared(const std::string& primary,
       break;
   }
   sampled_.fetch_add(1, std::memory_order_relaxed);
-  if (comparison.bit_exact()) return;
+  if (comparison.bit_exact) return;
   mismatched_.fetch_add(1, std::memory_order_relaxed);
-  v1::ShadowMismatch mismatch;
-  mismatch.set_version(version_);
-  mismatch.set_primary_device(primary);
-  mismatch.set_shadow_device(device_);
-  mismatch.set_raw_input(input.data(), input.size());
-  *mismatch.mutable_comparison() = comparison;
-  mismatch.set_unix_micros(arrival_unix_micros);
+  ShadowMismatchRecord mismatch{version_, primary, device_, inputs, comparison,
+                                arrival_unix_micros};
   std::lock_guard<std::mutex> lock(mu_);
   kept_.push_front(std::move(mismatch));
   while (kept_.size() > keep_) kept_.pop_back();
 }
 
-std::vector<v1::ShadowMismatch> ShadowTraffic::Mismatches() const {
+std::vector<ShadowMismatchRecord> ShadowTraffic::Mismatches() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {kept_.begin(), kept_.end()};
 }

@@ -19,13 +19,22 @@
 #include "prometheus/counter.h"
 #include "server/metrics.h"
 #include "tinyserve/v1/model_config.pb.h"
-#include "tinyserve/v1/tinyserve.pb.h"
+#include "server/inference_types.h"
 
 namespace tinyserve::server {
 
 inline constexpr int kDefaultKeepMismatches = 16;
 // Each kept input is a whole model input; this bounds their memory.
 inline constexpr int kMaxKeepMismatches = 1024;
+
+// A kept mismatch: what both devices ran and how their outputs differed.
+struct ShadowMismatchRecord {
+  int64_t version = 0;
+  std::string primary_device, shadow_device;
+  std::vector<std::vector<uint8_t>> inputs;  // the quantized inputs, model order
+  PairDifference comparison;
+  int64_t unix_micros = 0;  // when the primary request arrived
+};
 
 class ShadowTraffic {
  public:
@@ -52,13 +61,14 @@ class ShadowTraffic {
   int64_t RecordError(const std::string& primary);
   // A completed shadow run: `comparison` is primary (a) against shadow (b) for
   // `input`, of a request that arrived at `arrival_unix_micros`.
-  void RecordCompared(const std::string& primary, const v1::PairComparison& comparison,
-                      const std::vector<uint8_t>& input, int64_t arrival_unix_micros);
+  void RecordCompared(const std::string& primary, const PairDifference& comparison,
+                      const std::vector<std::vector<uint8_t>>& inputs,
+                      int64_t arrival_unix_micros);
 
   int64_t sampled() const { return sampled_.load(std::memory_order_relaxed); }
   int64_t mismatched() const { return mismatched_.load(std::memory_order_relaxed); }
   // The kept mismatches, newest first.
-  std::vector<v1::ShadowMismatch> Mismatches() const;
+  std::vector<ShadowMismatchRecord> Mismatches() const;
 
  private:
   enum Result { kExact, kDiffers, kTop1Differs, kDropped, kError, kNumResults };
@@ -86,7 +96,7 @@ class ShadowTraffic {
   std::atomic<int64_t> mismatched_{0};
   std::atomic<int64_t> errors_{0};
   mutable std::mutex mu_;
-  std::deque<v1::ShadowMismatch> kept_;  // newest at the front; guarded by mu_
+  std::deque<ShadowMismatchRecord> kept_;  // newest at the front; guarded by mu_
 };
 
 }  // namespace tinyserve::server

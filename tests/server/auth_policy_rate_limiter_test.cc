@@ -21,6 +21,17 @@ TEST(AuthPolicyTest, AdminScopeGuardsOnlyTheAdminService) {
   EXPECT_FALSE(policy.Protects("/grpc.health.v1.Health/Check"));
 }
 
+TEST(AuthPolicyTest, AdminScopeGuardsKServeModelLifecycleOnly) {
+  const AuthPolicy policy("tok", AuthScope::kAdmin);
+  EXPECT_TRUE(policy.Protects("/inference.GRPCInferenceService/RepositoryModelLoad"));
+  EXPECT_TRUE(policy.Protects("/inference.GRPCInferenceService/RepositoryModelUnload"));
+  EXPECT_FALSE(policy.Protects("/inference.GRPCInferenceService/ModelInfer"));
+  EXPECT_FALSE(policy.Protects("/inference.GRPCInferenceService/RepositoryIndex"));
+  EXPECT_FALSE(policy.Protects("/inference.GRPCInferenceService/ModelStatistics"));
+  // A prefix or suffix of a protected path is another method.
+  EXPECT_FALSE(policy.Protects("/inference.GRPCInferenceService/RepositoryModelLoadX"));
+}
+
 TEST(AuthPolicyTest, AllScopeGuardsEverythingButHealthChecks) {
   const AuthPolicy policy("tok", AuthScope::kAll);
   EXPECT_TRUE(policy.Protects("/tinyserve.v1.Inference/Classify"));

@@ -13,7 +13,8 @@
 namespace tinyserve::testing {
 namespace {
 
-// int8[1,4] + int8[1,4]: a model Classify cannot take (two inputs).
+// int8[1,4] + int8[1,4]: two inputs, more than v1's one raw_input/float_input
+// can carry (KServe v2's ModelInfer names each).
 std::vector<uint8_t> TwoInputModel() {
   ModelBuilder b;
   const int x = b.AddInput(tflite::TensorType_INT8, {1, 4}, PerTensor(0.5f, 0), "x");
@@ -143,9 +144,9 @@ TEST_F(ErrorsTest, MissingInputOrNegativeTopKIsInvalidArgument) {
                       grpc::StatusCode::INVALID_ARGUMENT, {"top_k", "-1"});
 }
 
-TEST_F(ErrorsTest, ModelWithSeveralInputsIsUnimplemented) {
+TEST_F(ErrorsTest, ModelWithSeveralInputsNamesTheMissingOne) {
   ExpectClassifyFails(RawRequest("two_inputs", std::vector<uint8_t>(4)),
-                      grpc::StatusCode::UNIMPLEMENTED, {"2 inputs"});
+                      grpc::StatusCode::INVALID_ARGUMENT, {"input 'y'", "missing"});
 }
 
 TEST_F(ErrorsTest, LoadModelErrors) {

@@ -35,13 +35,24 @@ constexpr char kMetricsBody[] = "tinyserve_up 1\n";
 
 std::string Tls(const std::string& name) { return testing::TestDataPath("tls/" + name); }
 
-// A server with /metrics, and /api/v1/stats echoing its query.
+// A server with /metrics, /api/v1/stats echoing its query, and /echo (takes
+// POST) answering with the method, the body's size and its X-Echo header.
 std::unique_ptr<HttpServer> StartServer(const HttpServerOptions& options) {
   auto http = HttpServer::Start(
       options, [] { return std::string(kMetricsBody); },
       [](const HttpRequest& request) {
         return HttpReply{200, "text/plain", "query=" + request.query};
-      });
+      },
+      {HttpRoute{"/echo",
+                 [](const HttpRequest& request) {
+                   const std::string* echo = request.Header("x-echo");
+                   HttpReply reply{200, "text/plain",
+                                   absl::StrCat(request.method, " ", request.body.size(), " ",
+                                                request.body.substr(0, 16))};
+                   if (echo != nullptr) reply.headers.emplace_back("X-Echoed", *echo);
+                   return reply;
+                 },
+                 /*takes_post=*/true}});
   EXPECT_TRUE(http.ok()) << http.status();
   return http.ok() ? *std::move(http) : nullptr;
 }
@@ -115,8 +126,16 @@ int RawStatus(int port, const std::string& request) {
   return StatusOf(socket.ReadAll());
 }
 
+// Asks the server to close after answering, so ReadAll ends with the answer.
 std::string Get(const std::string& path, const std::string& extra_headers = "") {
-  return absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n", extra_headers, "\r\n");
+  return absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+                      extra_headers, "\r\n");
+}
+
+std::string Post(const std::string& path, const std::string& body,
+                 const std::string& extra_headers = "") {
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+                      "Content-Length: ", body.size(), "\r\n", extra_headers, "\r\n", body);
 }
 
 // ---- libcurl, for TLS and headers ----
@@ -301,7 +320,7 @@ TEST(HttpServerTest, RequestTimeoutAtAndPastTheLimit) {
 // A request head ("GET ... \r\n\r\n") of exactly `size` bytes, padded with a
 // header.
 std::string RequestOfSize(size_t size) {
-  const std::string head = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ";
+  const std::string head = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Pad: ";
   const std::string tail = "\r\n\r\n";
   return head + std::string(size - head.size() - tail.size(), 'p') + tail;
 }
@@ -331,6 +350,128 @@ TEST(HttpServerTest, RequestsWithABodyAreRefused) {
   EXPECT_EQ(RawStatus(http->port(), Get("/metrics", "Content-Length: 5\r\n") + "hello"), 413);
   EXPECT_EQ(RawStatus(http->port(), Get("/metrics", "Transfer-Encoding: chunked\r\n")), 413);
   EXPECT_EQ(RawStatus(http->port(), Get("/metrics", "Content-Length: 0\r\n")), 200);
+}
+
+// ---- bodies, on a route that takes POST ----
+
+TEST(HttpServerTest, PostBodyOnARouteThatTakesItAtAndPastTheLimit) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1000;
+  auto http = StartServer(options);
+  ASSERT_NE(http, nullptr);
+  {
+    Socket socket(http->port());
+    ASSERT_TRUE(socket.Send(Post("/echo/sub", std::string(1000, 'b'), "X-Echo: hi\r\n")));
+    const std::string response = socket.ReadAll();
+    EXPECT_EQ(StatusOf(response), 200) << response;
+    EXPECT_NE(response.find("POST 1000 bbbb"), std::string::npos) << response;
+    EXPECT_NE(response.find("X-Echoed: hi\r\n"), std::string::npos) << response;
+  }
+  // Past the limit: 413 from the headers alone (the body is never sent here,
+  // yet the answer comes and the connection closes).
+  {
+    Socket socket(http->port());
+    ASSERT_TRUE(socket.Send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1001\r\n\r\n"));
+    bool timed_out = false;
+    const std::string response = socket.ReadAll(&timed_out);
+    EXPECT_FALSE(timed_out);
+    EXPECT_EQ(StatusOf(response), 413) << response;
+    EXPECT_NE(response.find("over the limit of 1000 bytes"), std::string::npos) << response;
+  }
+  EXPECT_EQ(RawStatus(http->port(), Post("/echo", "") ), 200);
+  // Chunked bodies: 411 (Content-Length needed).
+  EXPECT_EQ(RawStatus(http->port(), "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+            411);
+  // Elsewhere a body is still refused, and POST is not allowed.
+  EXPECT_EQ(RawStatus(http->port(), Post("/metrics", "hello")), 413);
+  EXPECT_EQ(RawStatus(http->port(), Post("/api/v1/stats", "")), 405);
+  EXPECT_EQ(RawStatus(http->port(), Post("/echoes", "")), 405);  // not below /echo
+}
+
+TEST(HttpServerTest, BodyCutShortIsDroppedAfterTheTimeout) {
+  HttpServerOptions options;
+  options.request_timeout_ms = 500;
+  auto http = StartServer(options);
+  ASSERT_NE(http, nullptr);
+  Socket socket(http->port());
+  ASSERT_TRUE(socket.Send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly"));
+  bool timed_out = false;
+  const std::string response = socket.ReadAll(&timed_out);
+  EXPECT_FALSE(timed_out) << "the connection was not closed";
+  EXPECT_EQ(StatusOf(response), 408) << response;
+  EXPECT_NE(response.find("4 of 100 bytes"), std::string::npos) << response;
+}
+
+// ---- keep-alive ----
+
+TEST(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  auto http = StartServer({});
+  ASSERT_NE(http, nullptr);
+  Socket socket(http->port(), milliseconds(5000));
+  const std::string get = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string post =
+      "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc";
+  const std::string last = Get("/metrics");  // Connection: close
+  // All three sent at once (pipelined): each answered in order on the one
+  // connection, which then closes.
+  ASSERT_TRUE(socket.Send(get + post + last));
+  bool timed_out = false;
+  const std::string all = socket.ReadAll(&timed_out);
+  EXPECT_FALSE(timed_out);
+  size_t answers = 0;
+  for (size_t at = all.find("HTTP/1.1 200"); at != std::string::npos;
+       at = all.find("HTTP/1.1 200", at + 1)) {
+    ++answers;
+  }
+  EXPECT_EQ(answers, 3u) << all;
+  EXPECT_NE(all.find("Connection: keep-alive"), std::string::npos) << all;
+  EXPECT_NE(all.find("POST 3 abc"), std::string::npos) << all;
+  EXPECT_NE(all.find("Connection: close"), std::string::npos) << all;
+}
+
+TEST(HttpServerTest, KeepAliveWithCurlReusesTheConnection) {
+  auto http = StartServer({});
+  ASSERT_NE(http, nullptr);
+  static CurlGlobal global;
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  long connects = 0, total_connects = 0;
+  for (int i = 0; i < 3; ++i) {
+    curl_easy_setopt(curl, CURLOPT_URL, Url(*http, "/metrics").c_str());
+    ASSERT_EQ(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+    total_connects += connects;
+  }
+  curl_easy_cleanup(curl);
+  EXPECT_EQ(total_connects, 1);  // one connection for the three requests
+  EXPECT_EQ(body, std::string(kMetricsBody) + kMetricsBody + kMetricsBody);
+}
+
+// Idle kept-alive connections hold workers like stalled ones, and for no
+// longer: a good request is still answered within about two request timeouts.
+TEST(HttpServerTest, IdleKeptAliveConnectionsDoNotStarveOthers) {
+  const HttpServerOptions options;
+  auto http = StartServer(options);
+  ASSERT_NE(http, nullptr);
+  std::vector<std::unique_ptr<Socket>> idle;
+  for (int i = 0; i < 2 * options.worker_threads; ++i) {
+    idle.push_back(std::make_unique<Socket>(http->port()));
+    ASSERT_TRUE(idle.back()->connected());
+    ASSERT_TRUE(idle.back()->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  const milliseconds bound(2 * options.request_timeout_ms + 3000);
+  Socket good(http->port(), bound);
+  ASSERT_TRUE(good.Send(Get("/metrics")));
+  bool timed_out = false;
+  const std::string response = good.ReadAll(&timed_out);
+  EXPECT_FALSE(timed_out) << "no answer within " << bound.count() << " ms";
+  EXPECT_EQ(StatusOf(response), 200) << response;
 }
 
 // ---- methods ----
@@ -392,6 +533,23 @@ TEST(HttpServerTest, BearerTokenRequiredExceptOnPublicPaths) {
   // The dashboard too; /metrics is public.
   EXPECT_EQ(Fetch(Url(*http, "/")).status, 401);
   EXPECT_EQ(Fetch(Url(*http, "/metrics")).status, 200);
+}
+
+// --auth_scope=admin on HTTP: only the admin paths need the (admin) token.
+TEST(HttpServerTest, AdminTokenGuardsAdminPathsOnly) {
+  HttpServerOptions options;
+  options.admin_token = "adm1n";
+  options.admin_path_prefixes = {"/echo/admin/"};
+  auto http = StartServer(options);
+  ASSERT_NE(http, nullptr);
+  EXPECT_EQ(Fetch(Url(*http, "/echo/x")).status, 200);
+  EXPECT_EQ(Fetch(Url(*http, "/metrics")).status, 200);
+  const std::string admin = Url(*http, "/echo/admin/load");
+  EXPECT_EQ(Fetch(admin).status, 401);
+  EXPECT_EQ(Fetch(admin, Header("Authorization: Bearer wrong")).status, 403);
+  EXPECT_EQ(Fetch(admin, Header("Authorization: Bearer adm1n")).status, 200);
+  // A refused POST's body is not read: the answer comes, the connection closes.
+  EXPECT_EQ(RawStatus(http->port(), Post("/echo/admin/load", std::string(100, 'x'))), 401);
 }
 
 // ---- TLS ----
@@ -490,6 +648,10 @@ TEST(HttpServerTest, BadOptionsAreRefusedWithAReason) {
   HttpServerOptions spaced_token;
   spaced_token.bearer_token = "two words";
   EXPECT_EQ(start(spaced_token).code(), absl::StatusCode::kInvalidArgument);
+
+  HttpServerOptions negative_body;
+  negative_body.max_body_bytes = -1;
+  EXPECT_EQ(start(negative_body).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // ---- query parsing ----

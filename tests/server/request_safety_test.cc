@@ -100,20 +100,22 @@ TEST(RequestNamesTest, HugeBadAndControlNamesFailWithShortMessages) {
 }
 
 TEST(RequestNamesTest, EveryNameOfARequestIsChecked) {
-  v1::ClassifyRequest classify;
-  classify.set_model("m");
-  classify.set_device(std::string(200, 'd'));
+  InferRequest classify;
+  classify.model = "m";
+  classify.device = std::string(200, 'd');
   EXPECT_TRUE(absl::StrContains(CheckRequestNames(classify).message(), "device name"));
-  classify.clear_device();
-  classify.set_version(-1);
+  classify.device.clear();
+  classify.inputs.emplace_back().name = "in\n";
+  EXPECT_TRUE(absl::StrContains(CheckRequestNames(classify).message(), "input name"));
+  classify.inputs.clear();
+  classify.version = -1;
   EXPECT_EQ(CheckRequestNames(classify).code(), absl::StatusCode::kInvalidArgument);
-  v1::CompareRequest compare;
-  compare.set_model("m");
-  compare.add_devices("ref");
-  compare.add_devices("\xC0\x80");
+  CompareRequest compare;
+  compare.request.model = "m";
+  compare.devices = {"ref", "\xC0\x80"};
   EXPECT_TRUE(absl::StrContains(CheckRequestNames(compare).message(), "not valid UTF-8"));
-  v1::CompareRequest many;
-  for (int i = 0; i <= kMaxCompareDevices; ++i) many.add_devices(std::string("d"));
+  CompareRequest many;
+  many.devices.assign(kMaxCompareDevices + 1, "d");
   EXPECT_EQ(CheckRequestNames(many).code(), absl::StatusCode::kInvalidArgument);
   v1::GetModelMetadataRequest metadata;
   metadata.set_model(std::string(129, 'm'));
@@ -168,15 +170,21 @@ std::shared_ptr<const Model> FourInputModel() {
   return model.ok() ? *model : nullptr;
 }
 
-google::protobuf::RepeatedField<float> Values(std::vector<float> values) {
-  return google::protobuf::RepeatedField<float>(values.begin(), values.end());
+// The request's one float input, as the v1 adapter passes float_input.
+absl::StatusOr<PreparedInput> PrepareFloat(const Model& model, const std::vector<float>& values,
+                                           NonFinitePolicy policy = NonFinitePolicy::kReject) {
+  InputTensorView view;
+  view.label = "float_input";
+  view.is_float = true;
+  view.values = values;
+  return PrepareInputs(model, {view}, policy);
 }
 
 TEST(NonFiniteInputTest, RejectedByDefaultNamingTheFirstOne) {
   const auto model = FourInputModel();
   ASSERT_NE(model, nullptr);
-  const auto values = Values({1.0f, kNaN, 2.0f, -kInf});
-  auto prepared = PrepareInput(*model, nullptr, &values);
+  const std::vector<float> values = {1.0f, kNaN, 2.0f, -kInf};
+  auto prepared = PrepareFloat(*model, values);
   ASSERT_EQ(prepared.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(prepared.status().message(), "float_input[1] is nan"))
       << prepared.status();
@@ -188,14 +196,15 @@ TEST(NonFiniteInputTest, RejectedByDefaultNamingTheFirstOne) {
 TEST(NonFiniteInputTest, QuantizedNaNToZeroPointInfToRailsCountedApart) {
   const auto model = FourInputModel();
   ASSERT_NE(model, nullptr);
-  const auto values = Values({1.0f, kNaN, kInf, -kInf});
-  auto prepared = PrepareInput(*model, nullptr, &values, v1::NON_FINITE_QUANTIZE);
+  const std::vector<float> values = {1.0f, kNaN, kInf, -kInf};
+  auto prepared = PrepareFloat(*model, values, NonFinitePolicy::kQuantize);
   ASSERT_TRUE(prepared.ok()) << prepared.status();
-  const std::vector<int8_t> q = testing::FromBytes<int8_t>(prepared->bytes);
+  ASSERT_EQ(prepared->tensors.size(), 1u);
+  const std::vector<int8_t> q = testing::FromBytes<int8_t>(prepared->tensors[0]);
   EXPECT_EQ(q, (std::vector<int8_t>{3, 1, 127, -128}));
   EXPECT_EQ(prepared->non_finite, 3);
-  ASSERT_TRUE(prepared->quantization.has_value());
-  EXPECT_EQ(prepared->quantization->clipped, 0);  // the infinities are not "clipped"
+  ASSERT_TRUE(prepared->float_input);
+  EXPECT_EQ(prepared->clipped, 0);  // the infinities are not "clipped"
   // 1.0 is exact: the SQNR of the finite values is +inf, not NaN.
   ASSERT_TRUE(prepared->input_sqnr_db.has_value());
   EXPECT_TRUE(std::isinf(*prepared->input_sqnr_db) && *prepared->input_sqnr_db > 0);
@@ -204,17 +213,17 @@ TEST(NonFiniteInputTest, QuantizedNaNToZeroPointInfToRailsCountedApart) {
 TEST(NonFiniteInputTest, SqnrCoversFiniteValuesAndIsAbsentWhenNoneIs) {
   const auto model = FourInputModel();
   ASSERT_NE(model, nullptr);
-  const auto finite = Values({0.3f, 1.0f, 2.0f, 100.0f});
-  const auto mixed = Values({0.3f, 1.0f, kNaN, 100.0f});
-  auto a = PrepareInput(*model, nullptr, &finite, v1::NON_FINITE_QUANTIZE);
-  auto b = PrepareInput(*model, nullptr, &mixed, v1::NON_FINITE_QUANTIZE);
+  const std::vector<float> finite = {0.3f, 1.0f, 2.0f, 100.0f};
+  const std::vector<float> mixed = {0.3f, 1.0f, kNaN, 100.0f};
+  auto a = PrepareFloat(*model, finite, NonFinitePolicy::kQuantize);
+  auto b = PrepareFloat(*model, mixed, NonFinitePolicy::kQuantize);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE(b->input_sqnr_db.has_value());
   EXPECT_TRUE(std::isfinite(*b->input_sqnr_db));
-  EXPECT_EQ(b->quantization->clipped, 1);  // 100.0 only
+  EXPECT_EQ(b->clipped, 1);  // 100.0 only
   EXPECT_EQ(a->non_finite, 0);
-  const auto none = Values({kNaN, kNaN, kInf, kNaN});
-  auto c = PrepareInput(*model, nullptr, &none, v1::NON_FINITE_QUANTIZE);
+  const std::vector<float> none = {kNaN, kNaN, kInf, kNaN};
+  auto c = PrepareFloat(*model, none, NonFinitePolicy::kQuantize);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->input_sqnr_db.has_value());
   EXPECT_EQ(c->non_finite, 4);

@@ -17,22 +17,16 @@ v1::ShadowSettings Settings(const std::string& device, double fraction, int keep
   return s;
 }
 
-v1::PairComparison Differs(int64_t index) {
-  v1::PairComparison c;
-  c.set_bit_exact(false);
-  c.set_differing_elements(1);
-  c.set_max_abs_diff(1);
-  c.set_first_diff_index(index);
-  c.set_top1_agrees(true);
+PairDifference Differs(int64_t index) {
+  PairDifference c;
+  c.bit_exact = false;
+  c.differing_elements = 1;
+  c.max_abs_diff = 1;
+  c.first_diff_index = index;
   return c;
 }
 
-v1::PairComparison Exact() {
-  v1::PairComparison c;
-  c.set_bit_exact(true);
-  c.set_top1_agrees(true);
-  return c;
-}
+PairDifference Exact() { return PairDifference(); }
 
 TEST(ShadowTrafficTest, RefusesFractionsOutsideZeroToOneAndUnboundedKeep) {
   ServerMetrics metrics;
@@ -75,9 +69,9 @@ TEST(ShadowTrafficTest, KeepsTheLastMismatchesNewestFirstAndCountsAll) {
   auto shadow = *ShadowTraffic::Create(Settings("xs3", 1.0, 3), "m", 7, {"ref", "host", "xs3"},
                                        metrics);
   for (int i = 0; i < 5; ++i) {
-    shadow->RecordCompared("ref", Differs(i), {static_cast<uint8_t>(i), 9}, 1000 + i);
+    shadow->RecordCompared("ref", Differs(i), {{static_cast<uint8_t>(i), 9}}, 1000 + i);
   }
-  shadow->RecordCompared("host", Exact(), {1, 2}, 2000);
+  shadow->RecordCompared("host", Exact(), {{1, 2}}, 2000);
   shadow->RecordDropped("ref");
   shadow->RecordError("host");
   EXPECT_EQ(shadow->sampled(), 6);
@@ -86,12 +80,13 @@ TEST(ShadowTrafficTest, KeepsTheLastMismatchesNewestFirstAndCountsAll) {
   ASSERT_EQ(kept.size(), 3u);
   for (int k = 0; k < 3; ++k) {
     const int i = 4 - k;
-    EXPECT_EQ(kept[k].unix_micros(), 1000 + i);
-    EXPECT_EQ(kept[k].raw_input(), std::string({static_cast<char>(i), 9}));
-    EXPECT_EQ(kept[k].version(), 7);
-    EXPECT_EQ(kept[k].primary_device(), "ref");
-    EXPECT_EQ(kept[k].shadow_device(), "xs3");
-    EXPECT_EQ(kept[k].comparison().first_diff_index(), i);
+    EXPECT_EQ(kept[k].unix_micros, 1000 + i);
+    EXPECT_EQ(kept[k].inputs,
+              (std::vector<std::vector<uint8_t>>{{static_cast<uint8_t>(i), 9}}));
+    EXPECT_EQ(kept[k].version, 7);
+    EXPECT_EQ(kept[k].primary_device, "ref");
+    EXPECT_EQ(kept[k].shadow_device, "xs3");
+    EXPECT_EQ(kept[k].comparison.first_diff_index, i);
   }
   const std::string text = metrics.Serialize();
   EXPECT_NE(text.find(R"(tinyserve_shadow_total{model="m",primary="ref",result="differs",shadow="xs3"} 5)"),
