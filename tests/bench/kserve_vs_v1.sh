@@ -3,7 +3,10 @@
 # gRPC (Triton's perf_analyzer) and through tinyserve.v1 Classify
 # (tinyserve-cli bench), closed loop at each concurrency, the two alternating so
 # drift on a shared machine hits both alike. Prints, per model and concurrency,
-# the median over ROUNDS of throughput and of round-trip p50/p99, and v2/v1.
+# the median over ROUNDS of throughput and of round-trip p50/p99, and v2/v1;
+# and the server's own CPU time per request (user + system, from /proc, over
+# the requests /metrics counted), which the two clients' own costs on the
+# shared cores do not enter.
 #
 # Usage: tests/bench/kserve_vs_v1.sh [BUILD_DIR]        (default: build)
 #   env: MODELS="ad01_int8 vww_96_int8" CONCURRENCY="1 2 4" ROUNDS=3
@@ -45,6 +48,16 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 GRPC_PORT="$(sed -n 's/.*tinyserve ready: grpc port \([0-9]*\).*/\1/p' "$WORK/server.log")"
+HTTP_PORT="$(sed -n 's/.*tinyserve ready: grpc port [0-9]* http port \([0-9]*\).*/\1/p' "$WORK/server.log")"
+TICKS_PER_SECOND="$(getconf CLK_TCK)"
+# "<server CPU ticks> <requests counted>" now.
+server_usage() {
+  local ticks requests
+  ticks="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
+  requests="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" |
+    awk '/^tinyserve_requests_total\{/ {s += $NF} END {printf "%d", s}')"
+  echo "$ticks $requests"
+}
 [ -n "$GRPC_PORT" ] || { echo "kserve_vs_v1: server not ready" >&2; cat "$WORK/server.log" >&2; exit 1; }
 TARGET="127.0.0.1:$GRPC_PORT"
 
@@ -76,8 +89,12 @@ for model in $MODELS; do
       order="v2 v1"; [ $((round % 2)) -eq 0 ] && order="v1 v2"
       for proto in $order; do
         out="$WORK/$model.$c.$round.$proto"
+        read -r ticks0 requests0 < <(server_usage)
         if [ "$proto" = v2 ]; then v2 "$model" "$c" "$REQUESTS" "$out"; else v1 "$model" "$c" "$REQUESTS" "$out"; fi
-        echo "$model $c $round $proto $out" >>"$results"
+        read -r ticks1 requests1 < <(server_usage)
+        cpu_us="$(awk -v t=$((ticks1 - ticks0)) -v n=$((requests1 - requests0)) -v hz="$TICKS_PER_SECOND" \
+          'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}')"
+        echo "$model $c $round $proto $out $cpu_us" >>"$results"
         echo "  $model c=$c round $round $proto done" >&2
       done
     done
@@ -88,21 +105,23 @@ done
 import csv, json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    model, c, _round, proto, path = line.split()
+    model, c, _round, proto, path, cpu_us = line.split()
     if proto == "v2":  # perf_analyzer -f: latencies in microseconds
         r = next(csv.DictReader(open(path)))
-        m = (float(r["Inferences/Second"]), float(r["p50 latency"]), float(r["p99 latency"]))
+        m = (float(r["Inferences/Second"]), float(r["p50 latency"]), float(r["p99 latency"]),
+             float(cpu_us))
     else:
         s = json.load(open(path))["steps"][0]
         assert s["ok"] == s["sent"], f"v1 errors: {s['errors']}"
         rt = s["latency_us"]["round_trip"]
-        m = (s["throughput_rps"], rt["p50"], rt["p99"])
+        m = (s["throughput_rps"], rt["p50"], rt["p99"], float(cpu_us))
     rows.setdefault((model, int(c)), {}).setdefault(proto, []).append(m)
 med = lambda xs, i: statistics.median(x[i] for x in xs)
-print("| model | concurrency | v2 gRPC req/s | v1 req/s | v2/v1 | v2 p50 / p99 (us) | v1 p50 / p99 (us) |")
-print("|---|---|---|---|---|---|---|")
+print("| model | concurrency | v2 gRPC req/s | v1 req/s | v2/v1 | v2 p50 / p99 (us) | v1 p50 / p99 (us) | server CPU us/req v2 / v1 |")
+print("|---|---|---|---|---|---|---|---|")
 for (model, c), p in sorted(rows.items()):
     a, b = p["v2"], p["v1"]
     print(f"| {model} | {c} | {med(a,0):.0f} | {med(b,0):.0f} | {med(a,0)/med(b,0):.2f} | "
-          f"{med(a,1):.0f} / {med(a,2):.0f} | {med(b,1):.0f} / {med(b,2):.0f} |")
+          f"{med(a,1):.0f} / {med(a,2):.0f} | {med(b,1):.0f} / {med(b,2):.0f} | "
+          f"{med(a,3):.0f} / {med(b,3):.0f} |")
 EOF
