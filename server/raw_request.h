@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -34,20 +35,23 @@ grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request_bytes,
                                    grpc::ByteBuffer* response_bytes, Handler handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Request and response live on one arena: their strings, maps and repeated
+  // fields are bump-allocated and freed together when the call ends.
   struct Call {
-    Request request;
-    Response response;
+    google::protobuf::Arena arena;
+    Request* request = google::protobuf::Arena::CreateMessage<Request>(&arena);
+    Response* response = google::protobuf::Arena::CreateMessage<Response>(&arena);
   };
   auto call = std::make_shared<Call>();
-  if (absl::Status parsed = ParseRequest(*request_bytes, call->request); !parsed.ok()) {
+  if (absl::Status parsed = ParseRequest(*request_bytes, *call->request); !parsed.ok()) {
     reactor->Finish(ToGrpcStatus(parsed));
     return reactor;
   }
   Call& c = *call;
-  handler(c.request, &c.response,
+  handler(*c.request, c.response,
           std::function<void(absl::Status)>(
               [call = std::move(call), reactor, response_bytes](absl::Status status) {
-                if (status.ok()) status = SerializeResponse(call->response, response_bytes);
+                if (status.ok()) status = SerializeResponse(*call->response, response_bytes);
                 reactor->Finish(ToGrpcStatus(status));
               }));
   return reactor;

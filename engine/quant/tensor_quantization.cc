@@ -16,11 +16,6 @@ T Load(absl::Span<const uint8_t> bytes, int64_t i) {
   return v;
 }
 
-bool IsIntegerType(DataType t) {
-  return t == DataType::kInt8 || t == DataType::kUInt8 || t == DataType::kInt16 ||
-         t == DataType::kInt32;
-}
-
 }  // namespace
 
 int32_t QuantizedValue(const TensorInfo& tensor, absl::Span<const uint8_t> bytes, int64_t i) {
@@ -87,6 +82,47 @@ absl::StatusOr<InputQuantizationReport> QuantizeInput(const TensorInfo& tensor,
   return report;
 }
 
+namespace {
+
+// The element loops of Dequantize and CountAtRails, one per element type:
+// they run on every output of every request.
+template <typename T>
+void DequantizeAs(absl::Span<const uint8_t> bytes, const Quantization& q, int64_t inner,
+                  absl::Span<float> values) {
+  const int64_t n = static_cast<int64_t>(values.size());
+  if (q.empty()) {
+    for (int64_t i = 0; i < n; ++i) values[i] = static_cast<float>(Load<T>(bytes, i));
+    return;
+  }
+  const int64_t channels = static_cast<int64_t>(q.scales.size());
+  if (channels == 1) {
+    const double scale = q.scales[0];
+    const int64_t zp = q.zero_points[0];
+    for (int64_t i = 0; i < n; ++i) {
+      values[i] = static_cast<float>(scale * static_cast<double>(Load<T>(bytes, i) - zp));
+    }
+    return;
+  }
+  // Per-channel: the channel of element i along quantized_dimension.
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = (i / inner) % channels;
+    values[i] = static_cast<float>(static_cast<double>(q.scales[c]) *
+                                   static_cast<double>(Load<T>(bytes, i) - q.zero_points[c]));
+  }
+}
+
+template <typename T>
+int64_t CountAtRailsAs(absl::Span<const uint8_t> bytes, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = Load<T>(bytes, i);
+    count += (v == std::numeric_limits<T>::min() || v == std::numeric_limits<T>::max()) ? 1 : 0;
+  }
+  return count;
+}
+
+}  // namespace
+
 std::vector<float> Dequantize(const TensorInfo& tensor, absl::Span<const uint8_t> bytes) {
   const int64_t n = tensor.num_elements();
   std::vector<float> values(n);
@@ -94,33 +130,29 @@ std::vector<float> Dequantize(const TensorInfo& tensor, absl::Span<const uint8_t
     std::memcpy(values.data(), bytes.data(), n * sizeof(float));
     return values;
   }
-  if (!IsIntegerType(tensor.type)) return values;
   const Quantization& q = tensor.quantization;
-  if (q.empty()) {
-    for (int64_t i = 0; i < n; ++i) values[i] = static_cast<float>(QuantizedValue(tensor, bytes, i));
-    return values;
-  }
-  // Per-channel: the channel of element i along quantized_dimension.
   int64_t inner = 1;
   for (int d = q.quantized_dimension + 1; d < tensor.rank(); ++d) inner *= tensor.shape[d];
-  const int64_t channels = static_cast<int64_t>(q.scales.size());
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = channels == 1 ? 0 : (i / inner) % channels;
-    values[i] = static_cast<float>(static_cast<double>(q.scales[c]) *
-                                   (QuantizedValue(tensor, bytes, i) - q.zero_points[c]));
+  const absl::Span<float> out = absl::MakeSpan(values);
+  switch (tensor.type) {
+    case DataType::kInt8: DequantizeAs<int8_t>(bytes, q, inner, out); break;
+    case DataType::kUInt8: DequantizeAs<uint8_t>(bytes, q, inner, out); break;
+    case DataType::kInt16: DequantizeAs<int16_t>(bytes, q, inner, out); break;
+    case DataType::kInt32: DequantizeAs<int32_t>(bytes, q, inner, out); break;
+    default: break;  // not an integer type: zeros
   }
   return values;
 }
 
 int64_t CountAtRails(const TensorInfo& tensor, absl::Span<const uint8_t> bytes) {
-  if (!IsIntegerType(tensor.type)) return 0;
-  const int32_t lo = DataTypeMin(tensor.type), hi = DataTypeMax(tensor.type);
-  int64_t count = 0;
-  for (int64_t i = 0; i < tensor.num_elements(); ++i) {
-    const int32_t v = QuantizedValue(tensor, bytes, i);
-    count += (v == lo || v == hi) ? 1 : 0;
+  const int64_t n = tensor.num_elements();
+  switch (tensor.type) {
+    case DataType::kInt8: return CountAtRailsAs<int8_t>(bytes, n);
+    case DataType::kUInt8: return CountAtRailsAs<uint8_t>(bytes, n);
+    case DataType::kInt16: return CountAtRailsAs<int16_t>(bytes, n);
+    case DataType::kInt32: return CountAtRailsAs<int32_t>(bytes, n);
+    default: return 0;
   }
-  return count;
 }
 
 }  // namespace tinyserve

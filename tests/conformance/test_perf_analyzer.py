@@ -60,7 +60,6 @@ def test_bounded_measurement_counted_by_metrics(server, tmp_path, protocol, mode
     reported = [int(n) for n in re.findall(r"Client: \s*Request count: (\d+)", output)]
     assert reported, output
     server_side = [int(n) for n in re.findall(r"Successful request count: (\d+)", output)]
-    assert server_side == [REQUESTS], output
     # The export holds each response's raw bytes as text: not valid UTF-8.
     profile = json.loads(export.read_bytes().decode("utf-8", errors="replace"))
     exported = sum(len(e["requests"]) for e in profile["experiments"])
@@ -70,3 +69,9 @@ def test_bounded_measurement_counted_by_metrics(server, tmp_path, protocol, mode
     assert harness.requests_counted(after, model) - before_ok == REQUESTS
     assert harness.requests_counted(after, model, code=None) - before_all == REQUESTS, \
         "every request succeeded"
+    # perf_analyzer reads the statistics extension before and after its
+    # window; its "before" read can race the first request (its load threads
+    # are already running), so it may see one request fewer. tinyserve counts
+    # a request before answering it, so the "after" read is complete; the
+    # exact check is /metrics above.
+    assert len(server_side) == 1 and server_side[0] in (REQUESTS - 1, REQUESTS), output
