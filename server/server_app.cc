@@ -167,9 +167,10 @@ bool ParseServerFlags(int argc, char** argv, ServerOptions& options, int& exit_c
                  "'authorization: Bearer <token>' on the calls --auth_scope names. Read at start; "
                  "an empty or unreadable file stops the server. Without TLS only on loopback");
   app.add_option("--auth_scope", options.auth_scope,
-                 "What the token protects: admin (the Admin service and KServe v2's "
-                 "RepositoryModelLoad/Unload: load/unload; inference and HTTP stay open) or all (every gRPC call but grpc.health.v1 health checks, and "
-                 "every HTTP endpoint)")
+                 "What the token protects: admin (model load/unload: the Admin service, KServe "
+                 "v2's RepositoryModelLoad/Unload and REST /v2/repository/models/.../load|unload; "
+                 "inference and the rest of HTTP stay open) or all (every gRPC call but "
+                 "grpc.health.v1 health checks, and every HTTP endpoint)")
       ->check(CLI::IsMember({"admin", "all"}))
       ->capture_default_str();
   app.add_option("--max_message_bytes", options.max_message_bytes,

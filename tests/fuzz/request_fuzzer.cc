@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes as the requests a client sends
 // (ClassifyRequest, CompareRequest, GetModelMetadataRequest), through what the
 // server does with them before any device runs: parsing (server/raw_request.h,
-// as the gRPC service does), the name checks, and input preparation against
+// as the gRPC service does), conversion to the protocol-neutral request
+// (server/v1_conversion.h), the name checks, and input preparation against
 // two bundled models (int8[1,1] and int8[1,49,10,1]) with the request's
 // non-finite policy. Invariants, each a crash when broken:
 //   - parsing fails only with INVALID_ARGUMENT, and a status sent to a client
@@ -30,6 +31,7 @@
 #include "server/request_input.h"
 #include "server/request_names.h"
 #include "server/text_checks.h"
+#include "server/v1_conversion.h"
 #include "tinyserve/v1/tinyserve.pb.h"
 
 namespace {
@@ -69,28 +71,31 @@ void CheckNamesPassed(const std::string& name) {
   }
 }
 
-template <typename Request>
-void Prepare(const Request& request, const Model& model) {
-  const v1::FloatTensor* floats = request.has_float_input() ? &request.float_input() : nullptr;
-  auto prepared = server::PrepareInput(model, request.has_raw_input() ? &request.raw_input() : nullptr,
-                                       floats != nullptr ? &floats->values() : nullptr,
-                                       request.non_finite());
+// `request` is the neutral form of `v1_request` (whose float values it views).
+template <typename V1Request>
+void Prepare(const V1Request& v1_request, const server::InferRequest& request,
+             const Model& model) {
+  const v1::FloatTensor* floats =
+      v1_request.has_float_input() ? &v1_request.float_input() : nullptr;
+  auto prepared = server::PrepareInputs(model, request.inputs, request.non_finite);
   if (!prepared.ok()) {
     const absl::StatusCode code = prepared.status().code();
     if (code != absl::StatusCode::kInvalidArgument && code != absl::StatusCode::kUnimplemented) {
-      Fail("PrepareInput failed with an unexpected code", prepared.status().ToString());
+      Fail("PrepareInputs failed with an unexpected code", prepared.status().ToString());
     }
     CheckSent(prepared.status());
     return;
   }
-  if (prepared->bytes.size() != model.input(0).bytes) Fail("prepared input has the wrong size");
+  if (prepared->tensors.size() != 1 || prepared->tensors[0].size() != model.input(0).bytes) {
+    Fail("prepared input has the wrong size");
+  }
   if (floats == nullptr) {
-    if (prepared->quantization.has_value() || prepared->non_finite != 0) Fail("raw input quantized?");
+    if (prepared->float_input || prepared->non_finite != 0) Fail("raw input quantized?");
     return;
   }
-  const int64_t non_finite = server::FindNonFinite(floats->values()).count;
+  const int64_t non_finite = server::NonFiniteCount(request.inputs);
   if (prepared->non_finite != non_finite) Fail("non-finite values miscounted");
-  if (non_finite > 0 && request.non_finite() != v1::NON_FINITE_QUANTIZE) {
+  if (non_finite > 0 && v1_request.non_finite() != v1::NON_FINITE_QUANTIZE) {
     Fail("non-finite values accepted under the reject policy");
   }
   if (non_finite == floats->values_size() && prepared->input_sqnr_db.has_value()) {
@@ -101,19 +106,21 @@ void Prepare(const Request& request, const Model& model) {
   }
 }
 
-template <typename Request>
-bool ParseAndCheck(const grpc::ByteBuffer& bytes, Request& request) {
+bool Parse(const grpc::ByteBuffer& bytes, google::protobuf::Message& request) {
   const absl::Status parsed = server::ParseRequest(bytes, request);
   if (!parsed.ok()) {
     if (parsed.code() != absl::StatusCode::kInvalidArgument) Fail("parse: unexpected code");
     CheckSent(parsed);
     return false;
   }
+  return true;
+}
+
+template <typename Request>
+bool NamesPass(const Request& request) {
   const absl::Status names = server::CheckRequestNames(request);
   CheckSent(names);
-  if (!names.ok()) return false;
-  CheckNamesPassed(request.model());
-  return true;
+  return names.ok();
 }
 
 }  // namespace
@@ -131,19 +138,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const grpc::ByteBuffer bytes(&slice, 1);
 
   v1::ClassifyRequest classify;
-  if (ParseAndCheck(bytes, classify)) {
-    CheckNamesPassed(classify.device());
-    Prepare(classify, *tiny);
-    Prepare(classify, *kws);
+  if (Parse(bytes, classify)) {
+    const server::InferRequest request = server::FromV1(classify);
+    if (NamesPass(request)) {
+      CheckNamesPassed(request.model);
+      CheckNamesPassed(request.device);
+      Prepare(classify, request, *tiny);
+      Prepare(classify, request, *kws);
+    }
   }
   v1::CompareRequest compare;
-  if (ParseAndCheck(bytes, compare)) {
-    for (const std::string& device : compare.devices()) CheckNamesPassed(device);
-    Prepare(compare, *tiny);
-    Prepare(compare, *kws);
+  if (Parse(bytes, compare)) {
+    const server::CompareRequest request = server::FromV1(compare);
+    if (NamesPass(request)) {
+      CheckNamesPassed(request.request.model);
+      for (const std::string& device : request.devices) CheckNamesPassed(device);
+      Prepare(compare, request.request, *tiny);
+      Prepare(compare, request.request, *kws);
+    }
   }
   v1::GetModelMetadataRequest metadata;
-  ParseAndCheck(bytes, metadata);
+  if (Parse(bytes, metadata) && NamesPass(metadata)) CheckNamesPassed(metadata.model());
 
   // The same bytes as a response full of strings: repaired, always UTF-8.
   v1::ModelMetadata response;
