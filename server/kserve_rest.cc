@@ -712,6 +712,7 @@ HttpReply RestApi::Handle(const HttpRequest& request) const {
     InferResponse response;
     Completion completion;
     CallContext call;
+    call.deadline = std::chrono::system_clock::now() + kRestInferDeadline;
     core_.Infer(parsed->request, &response, call, completion.Callback());
     if (absl::Status status = completion.Wait(); !status.ok()) return ErrorReply(status);
     auto encoded = EncodeRestInferResponse(response, *parsed);

@@ -6,6 +6,7 @@
 #ifndef TINYSERVE_SERVER_KSERVE_REST_H_
 #define TINYSERVE_SERVER_KSERVE_REST_H_
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <set>
@@ -26,6 +27,11 @@ inline constexpr char kRestAdminPathPrefix[] = "/v2/repository/models/";
 // How deep a JSON body may nest (objects and arrays; `data` is flattened from
 // nested arrays within this).
 inline constexpr int kMaxJsonDepth = 32;
+
+// How long a REST inference may take in the server (queue and device) before
+// it is answered 504: an HTTP client sends no deadline, and the request holds
+// one of the HTTP worker threads while it waits.
+inline constexpr std::chrono::seconds kRestInferDeadline{30};
 
 // An infer request as the REST body carried it.
 struct RestInferRequest {
