@@ -23,10 +23,15 @@
 #include "gtest/gtest.h"
 #include "server/http_query.h"
 #include "server/http_server.h"
+#include "tests/server/curl_support.h"
 #include "tests/support/test_paths.h"
 
 namespace tinyserve::server {
 namespace {
+
+using testing::AddHeader;
+using testing::AppendBody;
+using testing::CurlGlobal;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -140,11 +145,6 @@ std::string Post(const std::string& path, const std::string& body,
 
 // ---- libcurl, for TLS and headers ----
 
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlGlobal() { curl_global_cleanup(); }
-};
-
 struct FetchOptions {
   std::string method = "GET";
   std::vector<std::string> headers;
@@ -186,21 +186,6 @@ struct FetchResult {
     return it == headers.end() ? "" : it->second;
   }
 };
-
-size_t AppendBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
-size_t AddHeader(char* data, size_t size, size_t count, void* out) {
-  const std::string line(data, size * count);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    (*static_cast<std::map<std::string, std::string>*>(out))[absl::AsciiStrToLower(
-        line.substr(0, colon))] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-  }
-  return size * count;
-}
 
 FetchResult Fetch(const std::string& url, const FetchOptions& options = {}) {
   static CurlGlobal global;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/server/curl_support.h"
 #include "tests/server/shared_server_test.h"
 #include "tests/support/oracle_vectors.h"
 #include "tests/support/test_paths.h"
@@ -22,11 +23,6 @@ namespace tinyserve::testing {
 namespace {
 
 using nlohmann::json;
-
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-  ~CurlGlobal() { curl_global_cleanup(); }
-};
 
 struct Reply {
   CURLcode code = CURLE_OK;
@@ -42,21 +38,6 @@ struct Reply {
                                                                           : "";
   }
 };
-
-size_t AppendBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
-size_t AddHeader(char* data, size_t size, size_t count, void* out) {
-  const std::string line(data, size * count);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    (*static_cast<std::map<std::string, std::string>*>(out))[absl::AsciiStrToLower(
-        line.substr(0, colon))] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-  }
-  return size * count;
-}
 
 // One easy handle: requests through it reuse its connection (keep-alive).
 class Client {
